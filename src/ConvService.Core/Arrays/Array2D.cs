@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+
+namespace ConvService.Core.Arrays;
+
+/// <summary>
+/// A dense, row-major 2-D array of float64 values: a shape and one contiguous buffer.
+/// Rows are exposed as spans so hot loops never touch jagged arrays.
+/// </summary>
+public sealed class Array2D
+{
+    private readonly double[] _data;
+
+    /// <summary>Creates a zero-filled array of the given shape.</summary>
+    public Array2D(int rows, int cols)
+    {
+        ValidateShape(rows, cols);
+        Rows = rows;
+        Cols = cols;
+        _data = rows * (long)cols == 0 ? [] : new double[checked(rows * cols)];
+    }
+
+    /// <summary>Wraps an existing row-major buffer of exactly <c>rows × cols</c> values (not copied).</summary>
+    public Array2D(int rows, int cols, double[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ValidateShape(rows, cols);
+        if (data.Length != rows * (long)cols)
+            throw new ArgumentException($"Buffer holds {data.Length} values but shape ({rows}, {cols}) needs {rows * (long)cols}.", nameof(data));
+        Rows = rows;
+        Cols = cols;
+        _data = data;
+    }
+
+    /// <summary>Number of rows (first axis).</summary>
+    public int Rows { get; }
+
+    /// <summary>Number of columns (second axis).</summary>
+    public int Cols { get; }
+
+    /// <summary>Total number of elements.</summary>
+    public long Length => (long)Rows * Cols;
+
+    /// <summary>True when the array has no elements (a zero-length axis).</summary>
+    public bool IsEmpty => Rows == 0 || Cols == 0;
+
+    /// <summary>The whole buffer, row-major.</summary>
+    public Span<double> Span => _data;
+
+    /// <summary>The underlying row-major buffer (not a copy).</summary>
+    public double[] Data => _data;
+
+    /// <summary>Element at (row, col).</summary>
+    public ref double this[int row, int col]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if ((uint)row >= (uint)Rows || (uint)col >= (uint)Cols)
+                throw new IndexOutOfRangeException($"({row}, {col}) is outside shape ({Rows}, {Cols}).");
+            return ref _data[row * Cols + col];
+        }
+    }
+
+    /// <summary>One row as a span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<double> Row(int row) => _data.AsSpan(row * Cols, Cols);
+
+    /// <summary>Builds an array from nested rows; every row must have the same length.</summary>
+    public static Array2D FromRows(IReadOnlyList<IReadOnlyList<double>> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int r = rows.Count;
+        int c = r == 0 ? 0 : rows[0].Count;
+        var result = new Array2D(r, c);
+        for (int i = 0; i < r; i++)
+        {
+            if (rows[i].Count != c)
+                throw new ArgumentException($"Row {i} has {rows[i].Count} values but row 0 has {c}; every row must have the same length.");
+            var dst = result.Row(i);
+            for (int j = 0; j < c; j++) dst[j] = rows[i][j];
+        }
+        return result;
+    }
+
+    /// <summary>Builds an array from a rectangular C# array.</summary>
+    public static Array2D FromArray(double[,] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var result = new Array2D(values.GetLength(0), values.GetLength(1));
+        for (int i = 0; i < result.Rows; i++)
+            for (int j = 0; j < result.Cols; j++)
+                result._data[i * result.Cols + j] = values[i, j];
+        return result;
+    }
+
+    /// <summary>A deep copy.</summary>
+    public Array2D Clone() => new(Rows, Cols, (double[])_data.Clone());
+
+    private static void ValidateShape(int rows, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        if (rows * (long)cols > Array.MaxLength)
+            throw new ArgumentException($"Shape ({rows}, {cols}) has more elements than one .NET array can hold.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Array2D({Rows}, {Cols})";
+}

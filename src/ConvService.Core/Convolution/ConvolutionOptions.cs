@@ -1,0 +1,60 @@
+namespace ConvService.Core.Convolution;
+
+/// <summary>Output size, as <c>scipy.signal.convolve2d</c>'s <c>mode</c>.</summary>
+public enum ConvolutionMode
+{
+    /// <summary>The full discrete linear convolution: (M+P-1) × (N+Q-1).</summary>
+    Full,
+    /// <summary>Same size as the first input, centred on the full output.</summary>
+    Same,
+    /// <summary>Only outputs that need no padding: (M-P+1) × (N-Q+1); scipy swaps the inputs if the first is smaller.</summary>
+    Valid,
+}
+
+/// <summary>How pixels outside the image are read, as <c>scipy.signal.convolve2d</c>'s <c>boundary</c>.</summary>
+public enum BoundaryMode
+{
+    /// <summary>Pad with <see cref="ConvolutionOptions.FillValue"/>.</summary>
+    Fill,
+    /// <summary>Circular (periodic) boundary.</summary>
+    Wrap,
+    /// <summary>Symmetric reflection including the edge pixel (scipy's <c>symm</c>).</summary>
+    Symm,
+}
+
+/// <summary>Which implementation computes the convolution.</summary>
+public enum ConvolutionMethod
+{
+    /// <summary>Pick the fastest available method for the shapes at hand.</summary>
+    Auto,
+    /// <summary>Direct summation, vectorised.</summary>
+    Direct,
+    /// <summary>Fast Fourier transform (only for <see cref="BoundaryMode.Fill"/> with fill value 0).</summary>
+    Fft,
+    /// <summary>The deliberately simple reference loop: the oracle every fast path is tested against.</summary>
+    Naive,
+}
+
+/// <summary>
+/// Options for <see cref="Convolver.Convolve2D"/>: the result equals
+/// <c>scipy.signal.convolve2d(image, kernel, mode, boundary, fillvalue)[::StrideY, ::StrideX]</c>.
+/// </summary>
+/// <param name="Mode">Output size.</param>
+/// <param name="Boundary">Boundary handling.</param>
+/// <param name="FillValue">Padding value for <see cref="BoundaryMode.Fill"/>.</param>
+/// <param name="StrideY">Keep every StrideY-th output row (≥ 1).</param>
+/// <param name="StrideX">Keep every StrideX-th output column (≥ 1).</param>
+/// <param name="Method">Implementation to use.</param>
+/// <param name="Threads">Threads one convolution may use (row bands); 1 = the calling thread only.</param>
+public readonly record struct ConvolutionOptions(
+    ConvolutionMode Mode = ConvolutionMode.Full,
+    BoundaryMode Boundary = BoundaryMode.Fill,
+    double FillValue = 0.0,
+    int StrideY = 1,
+    int StrideX = 1,
+    ConvolutionMethod Method = ConvolutionMethod.Auto,
+    int Threads = 1)
+{
+    /// <summary>scipy's defaults: full, fill, 0, no stride, automatic method.</summary>
+    public static ConvolutionOptions Default => new();
+}

@@ -1,0 +1,10 @@
+using ConvService.Apis;
+using ConvService.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddConvService();
+
+var app = builder.Build();
+app.UseConvService();
+app.MapHealthApi();
+app.Run();

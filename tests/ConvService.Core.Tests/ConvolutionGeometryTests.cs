@@ -1,0 +1,39 @@
+using ConvService.Core.Convolution;
+
+namespace ConvService.Core.Tests;
+
+public sealed class ConvolutionGeometryTests
+{
+    [Fact]
+    public void Compute_TutorialCase_KeepsOneOutputInTwentyFive()
+    {
+        var g = ConvolutionGeometry.Compute(3000, 3000, 4, 4, new ConvolutionOptions(StrideY: 5, StrideX: 5));
+        Assert.Equal((601, 601), (g.OutputRows, g.OutputCols)); // full is 3003×3003; [::5] keeps ceil(3003/5)
+    }
+
+    [Fact]
+    public void Compute_ValidWithImageSmallerOnBothAxes_SwapsInputs()
+    {
+        var g = ConvolutionGeometry.Compute(2, 3, 5, 6, new ConvolutionOptions(Mode: ConvolutionMode.Valid));
+        Assert.True(g.Swapped);
+        Assert.Equal((4, 4), (g.OutputRows, g.OutputCols));
+    }
+
+    [Fact]
+    public void Compute_ValidWithNeitherInputCovering_Refuses()
+    {
+        var e = Assert.Throws<ConvolutionRefusedException>(() =>
+            ConvolutionGeometry.Compute(2, 5, 3, 3, new ConvolutionOptions(Mode: ConvolutionMode.Valid)));
+        Assert.Contains("at least as large", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 0)]
+    [InlineData(-3, 2)]
+    public void Compute_NonPositiveStride_Refuses(int sy, int sx)
+    {
+        Assert.Throws<ConvolutionRefusedException>(() =>
+            ConvolutionGeometry.Compute(4, 4, 2, 2, new ConvolutionOptions(StrideY: sy, StrideX: sx)));
+    }
+}
