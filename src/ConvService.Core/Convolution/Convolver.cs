@@ -18,6 +18,7 @@ public static class Convolver
         ArgumentNullException.ThrowIfNull(kernel);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         if (geometry.Swapped) (image, kernel) = (kernel, image);
+        var choice = Plan(geometry, options);
         var output = new Array2D(geometry.OutputRows, geometry.OutputCols);
         if (output.IsEmpty) return output;
 
@@ -30,5 +31,25 @@ public static class Convolver
             NaiveConvolution.Run(image, kernel, geometry, options, output, start, end);
         }
         return output;
+    }
+
+    /// <summary>
+    /// Resolves <see cref="ConvolutionOptions.Method"/> to a concrete method for these shapes, with the reason;
+    /// throws <see cref="ConvolutionRefusedException"/> when the requested method cannot serve the options.
+    /// </summary>
+    public static MethodChoice Plan(int imageRows, int imageCols, int kernelRows, int kernelCols, ConvolutionOptions options) =>
+        Plan(ConvolutionGeometry.Compute(imageRows, imageCols, kernelRows, kernelCols, options), options);
+
+    private static MethodChoice Plan(in ConvolutionGeometry geometry, in ConvolutionOptions options)
+    {
+        double estimateMs = geometry.DirectMultiplyAdds / 1e6; // ~1 ns per multiply-add for the scalar loop
+        return options.Method switch
+        {
+            ConvolutionMethod.Naive => new MethodChoice(ConvolutionMethod.Naive, "requested", estimateMs),
+            ConvolutionMethod.Direct => new MethodChoice(ConvolutionMethod.Naive, "requested (direct runs the reference loop until the SIMD kernels land)", estimateMs),
+            ConvolutionMethod.Auto => new MethodChoice(ConvolutionMethod.Naive, "only the reference loop is available yet", estimateMs),
+            _ => throw new ConvolutionRefusedException(
+                $"Method '{options.Method.ToString().ToLowerInvariant()}' is not available yet; use 'auto', 'direct' or 'naive'."),
+        };
     }
 }
