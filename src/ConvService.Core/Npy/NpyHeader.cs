@@ -1,0 +1,21 @@
+namespace ConvService.Core.Npy;
+
+/// <summary>
+/// A validated .npy header. <paramref name="Descr"/> is numpy's dtype string (e.g. <c>&lt;f8</c>),
+/// <paramref name="Version"/> the format major version (1, 2 or 3) and <paramref name="HeaderLength"/>
+/// the total number of bytes before the data (magic, version, length field, dict and padding).
+/// </summary>
+/// <param name="Descr">numpy dtype string, e.g. <c>&lt;f8</c> or <c>|u1</c>.</param>
+/// <param name="FortranOrder">True when the data is stored column-major.</param>
+/// <param name="Rows">First axis length.</param>
+/// <param name="Cols">Second axis length.</param>
+/// <param name="Version">Format major version: 1, 2 or 3.</param>
+/// <param name="HeaderLength">Offset of the first data byte from the start of the file.</param>
+public sealed record NpyHeader(string Descr, bool FortranOrder, int Rows, int Cols, int Version, int HeaderLength)
+{
+    /// <summary>Bytes per stored element for <see cref="Descr"/>.</summary>
+    public int ItemSize => NpyDType.Parse(Descr).ItemSize;
+
+    /// <summary>Exact number of data bytes that must follow the header.</summary>
+    public long DataLength => (long)Rows * Cols * ItemSize;
+}
