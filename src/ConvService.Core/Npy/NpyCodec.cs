@@ -195,6 +195,11 @@ public static class NpyCodec
         var result = new byte[checked(header.Length + array.Length * 8)];
         header.CopyTo(result, 0);
         var data = result.AsSpan(header.Length);
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(array.Span).CopyTo(data);
+            return result;
+        }
         var values = array.Data;
         for (int i = 0; i < values.Length; i++)
             BinaryPrimitives.WriteDoubleLittleEndian(data[(i * 8)..], values[i]);

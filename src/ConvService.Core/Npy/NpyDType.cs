@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using ConvService.Core.Arrays;
 
 namespace ConvService.Core.Npy;
@@ -43,6 +44,12 @@ internal readonly record struct NpyDType(NpyKind Kind, int ItemSize)
     /// <summary>Widens <c>dst.Length</c> little-endian elements from <paramref name="src"/> to float64.</summary>
     public void Decode(ReadOnlySpan<byte> src, Span<double> dst)
     {
+        if (Kind == NpyKind.F8 && BitConverter.IsLittleEndian)
+        {
+            // The common case is a straight copy; multi-megabyte arrays should not pay per-element decoding.
+            MemoryMarshal.Cast<byte, double>(src[..(dst.Length * 8)]).CopyTo(dst);
+            return;
+        }
         switch (Kind)
         {
             case NpyKind.F2: for (int i = 0; i < dst.Length; i++) dst[i] = (double)BinaryPrimitives.ReadHalfLittleEndian(src[(i * 2)..]); break;
