@@ -7,4 +7,6 @@ builder.AddConvService();
 var app = builder.Build();
 app.UseConvService();
 app.MapHealthApi();
+app.MapArraysApi();
+app.MapConvolutionsApi();
 app.Run();

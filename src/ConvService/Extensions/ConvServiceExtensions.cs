@@ -1,20 +1,133 @@
+using System.Text.Json.Serialization;
+using ConvService.Http;
+using ConvService.Jobs;
+using ConvService.Options;
+using ConvService.Storage;
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.Extensions.Options;
+
 namespace ConvService.Extensions;
 
 /// <summary>Service registration and middleware for the ConvService host.</summary>
 public static class ConvServiceExtensions
 {
-    /// <summary>Registers everything the service needs.</summary>
+    /// <summary>Registers options, storage, Hangfire, the job services, problem details and Swagger.</summary>
     public static WebApplicationBuilder AddConvService(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        var services = builder.Services;
+        services.AddOptions<ConvServiceOptions>().BindConfiguration(ConvServiceOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConvServiceOptions>, ConvServiceOptionsValidator>();
+        var options = builder.Configuration.GetSection(ConvServiceOptions.SectionName).Get<ConvServiceOptions>() ?? new ConvServiceOptions();
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBytes);
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = FrameworkProblemDetail.Fill);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Binding failures (e.g. ?wait=abc) become exceptions so they get the same problem+json as every other refusal.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<JobSignals>();
+        services.AddSingleton<IArrayStore, InMemoryArrayStore>();
+        services.AddSingleton<IJobStore, InMemoryJobStore>();
+        services.AddSingleton<ConvolutionSubmitter>();
+        services.AddSingleton<ConvolutionJobLifecycle>();
+        services.AddTransient<ConvolutionJob>();
+
+        // One storage instance per host, registered before AddHangfire so Hangfire's own registration (which would
+        // read the process-wide JobStorage.Current) is skipped: several hosts in one process never share a queue.
+        // Hangfire's log provider is process-wide too: resolving IGlobalConfiguration first points it at this host's
+        // loggers before the storage asks for one.
+        services.AddSingleton<JobStorage>(provider =>
+        {
+            provider.GetRequiredService<IGlobalConfiguration>();
+            return new InMemoryStorage(new InMemoryStorageOptions
+            {
+                // Finished Hangfire jobs are bookkeeping only (our job store is the record); keep memory flat under load.
+                MaxExpirationTime = TimeSpan.FromMinutes(30),
+            });
+        });
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+        services.AddHangfireServer((_, server) =>
+        {
+            server.ServerName = $"{options.EffectiveNodeName}:{QueueNames.Convolutions}";
+            server.WorkerCount = options.EffectiveWorkers;
+            server.Queues = [QueueNames.Convolutions];
+            // How soon a job deleted on another node notices; the default is 5 s.
+            server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+        });
+
+        services.AddConvServiceSwagger();
         return builder;
     }
 
-    /// <summary>Adds the middleware pipeline.</summary>
+    /// <summary>Adds the middleware pipeline and the dashboard.</summary>
     public static WebApplication UseConvService(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<IOptions<ConvServiceOptions>>().Value;
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestSizeLimit(options.Limits.MaxRequestBytes);
+        app.UseConvServiceSwagger();
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "ConvService jobs",
+            Authorization = options.DashboardAllowRemote ? [new AllowAllDashboardAuthorization()] : [new Hangfire.Dashboard.LocalRequestsOnlyAuthorizationFilter()],
+            // Remote dashboards are read-only: nobody deletes or requeues jobs from outside the machine.
+            IsReadOnlyFunc = _ => options.DashboardAllowRemote,
+        });
         return app;
+    }
+}
+
+/// <summary>Gives the framework's own refusals (unmatched routes, wrong verbs, content types) a detail that says what to do.</summary>
+internal static class FrameworkProblemDetail
+{
+    public static void Fill(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails.Detail is not null) return;
+        var request = context.HttpContext.Request;
+        context.ProblemDetails.Detail = context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status404NotFound => $"No endpoint matches {request.Method} {request.Path}. The API is listed at /swagger.",
+            StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}. The API is listed at /swagger.",
+            StatusCodes.Status415UnsupportedMediaType => $"{request.Method} {request.Path} does not accept Content-Type '{request.ContentType ?? "(none)"}'. " +
+                "JSON bodies need Content-Type: application/json; arrays may also be sent as application/x-npy or image/png (POST /arrays).",
+            _ => null,
+        };
+    }
+}
+
+/// <summary>Opens the dashboard to every client; used only when ConvService:DashboardAllowRemote is true.</summary>
+internal sealed class AllowAllDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
+{
+    public bool Authorize(Hangfire.Dashboard.DashboardContext context) => true;
+}
+
+/// <summary>Validates the whole options tree (DataAnnotations do not recurse into <see cref="LimitsOptions"/>).</summary>
+internal sealed class ConvServiceOptionsValidator : IValidateOptions<ConvServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ConvServiceOptions options)
+    {
+        var errors = new List<string>();
+        Check(options, "ConvService", errors);
+        Check(options.Limits, "ConvService:Limits", errors);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Check(object target, string prefix, List<string> errors)
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (System.ComponentModel.DataAnnotations.Validator.TryValidateObject(target, new(target), results, validateAllProperties: true)) return;
+        foreach (var result in results)
+            errors.Add($"{prefix}:{string.Join(",", result.MemberNames)}: {result.ErrorMessage}");
     }
 }

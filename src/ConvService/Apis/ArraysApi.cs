@@ -1,0 +1,97 @@
+using ConvService.Core.Arrays;
+using ConvService.Core.Imaging;
+using ConvService.Core.Npy;
+using ConvService.Http;
+using ConvService.Jobs;
+using ConvService.Options;
+using ConvService.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Apis;
+
+/// <summary>Stored arrays: upload once, convolve by id as often as needed.</summary>
+public static class ArraysApi
+{
+    /// <summary>Maps <c>/arrays</c>.</summary>
+    public static IEndpointRouteBuilder MapArraysApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/arrays").WithTags("Arrays");
+        group.MapPost("/", UploadAsync).WithName("UploadArray")
+            .WithSummary("Store an array from JSON {\"data\": [[...]]}, .npy (application/x-npy) or PNG (image/png; colour becomes BT.601 luminance).")
+            .Accepts<ArrayUpload>("application/json", ArrayFormats.Npy, ArrayFormats.Png)
+            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503);
+        group.MapGet("/{id}", GetAsync).WithName("GetArray")
+            .WithSummary("An array as JSON (default), .npy (Accept: application/x-npy) or a PNG preview (Accept: image/png).")
+            .ProducesProblem(404).ProducesProblem(406);
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteArray").WithSummary("Delete an array no queued or running job needs.")
+            .ProducesProblem(404).ProducesProblem(409);
+        return app;
+    }
+
+    /// <summary>Stores an uploaded array; the same content always gets the same id.</summary>
+    public static async Task<Created<StoredArrayInfo>> UploadAsync(HttpRequest request, IArrayStore arrays, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        var limits = options.Value.Limits;
+        long maxBytes = limits.MaxImagePixels * sizeof(double);
+        Array2D array;
+        if (RequestBody.IsJson(request))
+        {
+            var upload = await RequestBody.ReadJsonAsync<ArrayUpload>(request, Examples.ArrayUpload, cancellationToken);
+            array = ConvolutionSubmitter.FromRows(upload.Data ?? [], "data", limits.MaxImagePixels);
+        }
+        else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Npy) || RequestBody.MediaTypeIs(request.ContentType, "application/npy"))
+        {
+            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
+            array = NpyCodec.Read(bytes, maxBytes);
+        }
+        else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Png))
+        {
+            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
+            array = PngCodec.Decode(bytes, limits.MaxImagePixels); // checks IHDR against the limit before inflating
+        }
+        else
+        {
+            throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                $"POST /arrays takes application/json ({Examples.ArrayUpload}), {ArrayFormats.Npy} or {ArrayFormats.Png}, not '{request.ContentType ?? "(none)"}'.");
+        }
+        if (array.IsEmpty)
+            throw RequestRejectedException.BadRequest($"The array is {array.Rows}×{array.Cols}: send at least one row and one column.");
+        var info = await arrays.PutAsync(array, cancellationToken);
+        return TypedResults.Created($"/arrays/{info.Id}", info);
+    }
+
+    /// <summary>Serves an array.</summary>
+    public static async Task<ArrayContentResult> GetAsync(string id, HttpRequest request, IArrayStore arrays, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        var format = ArrayFormats.Negotiate(request);
+        if (!ArrayId.IsWellFormed(id)) throw NotFound(id);
+        var array = await arrays.TryGetAsync(id, cancellationToken) ?? throw NotFound(id);
+        if (format == ArrayFormat.Json && array.Length > options.Value.Limits.MaxJsonResultValues)
+            throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Array too large for JSON",
+                $"The array has {array.Length:N0} values, over the JSON limit of {options.Value.Limits.MaxJsonResultValues:N0}. Ask for Accept: application/x-npy.");
+        return new ArrayContentResult(array, format, StoredArrayInfo.Of(id, array));
+    }
+
+    /// <summary>Deletes an array.</summary>
+    public static async Task<NoContent> DeleteAsync(string id, IArrayStore arrays, CancellationToken cancellationToken)
+    {
+        if (!ArrayId.IsWellFormed(id)) throw NotFound(id);
+        return await arrays.DeleteAsync(id, cancellationToken) switch
+        {
+            ArrayDeleteOutcome.Deleted => TypedResults.NoContent(),
+            ArrayDeleteOutcome.InUse => throw new RequestRejectedException(StatusCodes.Status409Conflict, "Array in use",
+                $"Array {id} is an input of a queued or running job. Cancel the job (DELETE /convolutions/{{id}}) or wait for it to finish."),
+            _ => throw NotFound(id),
+        };
+    }
+
+    private static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(
+        ArrayId.IsWellFormed(id)
+            ? $"No array {id}: it was never uploaded, was deleted, or was evicted (ConvService:Limits:ArrayStoreBytes). Upload it again with POST /arrays."
+            : $"No array '{(id.Length > 80 ? id[..80] + "…" : id)}': array ids are 64 lowercase hex digits (SHA-256), as returned by POST /arrays.");
+}
+
+/// <summary>JSON body of <c>POST /arrays</c>.</summary>
+/// <param name="Data">Rows of numbers, all the same length.</param>
+public sealed record ArrayUpload(double[][]? Data);

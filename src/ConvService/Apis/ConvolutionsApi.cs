@@ -1,0 +1,155 @@
+using System.ComponentModel;
+using ConvService.Apis.Contracts;
+using ConvService.Http;
+using ConvService.Jobs;
+using ConvService.Options;
+using ConvService.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Apis;
+
+/// <summary>Convolution jobs: submit, inspect, fetch results, list, cancel.</summary>
+public static class ConvolutionsApi
+{
+    /// <summary>Maps <c>/convolutions</c>.</summary>
+    public static IEndpointRouteBuilder MapConvolutionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/convolutions").WithTags("Convolutions");
+        group.MapPost("/", SubmitAsync).WithName("SubmitConvolution")
+            .WithSummary("Queue a convolution job; with ?wait=SECONDS answer 200 with the finished job if it ends in time.")
+            .Accepts<ConvolutionRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+        group.MapGet("/", ListAsync).WithName("ListConvolutions").WithSummary("Jobs, newest first, paged with ?after=.").ProducesProblem(400);
+        group.MapGet("/{id}", GetAsync).WithName("GetConvolution").WithSummary("One job: status, timings, method, result summary.").ProducesProblem(404);
+        group.MapGet("/{id}/result", GetResultAsync).WithName("GetConvolutionResult")
+            .WithSummary("The output as JSON rows (default), .npy (Accept: application/x-npy) or a PNG preview (Accept: image/png).")
+            .ProducesProblem(404).ProducesProblem(406).ProducesProblem(409).ProducesProblem(410);
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteConvolution")
+            .WithSummary("Cancel a queued or running job (200 with the job), or delete a finished one and its result (204).").ProducesProblem(404);
+        return app;
+    }
+
+    /// <summary>Submits a job.</summary>
+    public static async Task<Results<Ok<ConvolutionJobResponse>, Accepted<ConvolutionJobResponse>>> SubmitAsync(
+        HttpRequest httpRequest, [AsParameters] WaitQuery query, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
+        IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        var wait = query.Validate(options.Value.Limits.MaxWaitSeconds);
+        var request = await RequestBody.ReadJsonAsync<ConvolutionRequest>(httpRequest, Examples.SmallConvolution, cancellationToken);
+        var record = await submitter.SubmitAsync(request, cancellationToken);
+        if (wait > TimeSpan.Zero)
+        {
+            var finished = await lifecycle.WaitAsync(record.Id, wait, cancellationToken) ?? record;
+            if (finished.Status.IsFinished()) return TypedResults.Ok(ConvolutionJobResponse.From(finished));
+            record = finished;
+        }
+        return TypedResults.Accepted($"/convolutions/{record.Id}", ConvolutionJobResponse.From(record));
+    }
+
+    /// <summary>Lists jobs.</summary>
+    public static async Task<Ok<ConvolutionJobPage>> ListAsync([AsParameters] ListQuery query, IJobStore jobs, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        int max = options.Value.Limits.MaxPageSize;
+        int limit = query.Limit ?? 50;
+        if (limit < 1 || limit > max) throw RequestRejectedException.BadRequest($"limit {limit} is out of range: use 1 to {max}.");
+        JobStatus? status = query.Status switch
+        {
+            null => null,
+            "queued" => JobStatus.Queued,
+            "running" => JobStatus.Running,
+            "succeeded" => JobStatus.Succeeded,
+            "failed" => JobStatus.Failed,
+            "cancelled" => JobStatus.Cancelled,
+            _ => throw RequestRejectedException.BadRequest($"Unknown status '{query.Status}': use queued, running, succeeded, failed or cancelled."),
+        };
+        if (query.After is { } after && !JobIds.IsWellFormed(after))
+            throw RequestRejectedException.BadRequest($"after '{after}' is not a job id: pass the 'next' value of the previous page.");
+        var page = await jobs.ListAsync(status, limit + 1, query.After, cancellationToken);
+        var items = new List<ConvolutionJobResponse>(Math.Min(page.Count, limit));
+        for (int i = 0; i < page.Count && i < limit; i++) items.Add(ConvolutionJobResponse.From(page[i]));
+        return TypedResults.Ok(new ConvolutionJobPage(items, page.Count > limit ? items[^1].Id : null));
+    }
+
+    /// <summary>Gets one job.</summary>
+    public static async Task<Ok<ConvolutionJobResponse>> GetAsync(string id, IJobStore jobs, CancellationToken cancellationToken) =>
+        TypedResults.Ok(ConvolutionJobResponse.From(await FindAsync(id, jobs, cancellationToken)));
+
+    /// <summary>Gets a job's output.</summary>
+    public static async Task<ArrayContentResult> GetResultAsync(
+        string id, HttpRequest request, IJobStore jobs, IArrayStore arrays, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        var format = ArrayFormats.Negotiate(request);
+        var job = await FindAsync(id, jobs, cancellationToken);
+        if (job.Status != JobStatus.Succeeded)
+            throw new RequestRejectedException(StatusCodes.Status409Conflict, "No result",
+                job.Status.IsFinished()
+                    ? $"Job {id} is {job.Status.ToString().ToLowerInvariant()} and has no result{(job.Error is null ? "" : ": " + job.Error)}"
+                    : $"Job {id} is {job.Status.ToString().ToLowerInvariant()}; its result is not ready. Poll GET /convolutions/{id} or submit with ?wait=SECONDS.");
+        var result = await arrays.TryGetAsync(job.Result!.ArrayId, cancellationToken)
+            ?? throw new RequestRejectedException(StatusCodes.Status410Gone, "Result evicted",
+                $"Job {id}'s result was evicted from the array store (ConvService:Limits:ArrayStoreBytes). Submit the job again to recompute it.");
+        if (format == ArrayFormat.Json && result.Length > options.Value.Limits.MaxJsonResultValues)
+            throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Result too large for JSON",
+                $"The result has {result.Length:N0} values, over the JSON limit of {options.Value.Limits.MaxJsonResultValues:N0} (ConvService:Limits:MaxJsonResultValues). " +
+                "Ask for Accept: application/x-npy.");
+        return new ArrayContentResult(result, format);
+    }
+
+    /// <summary>Cancels or deletes a job.</summary>
+    public static async Task<Results<Ok<ConvolutionJobResponse>, NoContent>> DeleteAsync(string id, ConvolutionJobLifecycle lifecycle, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsWellFormed(id)) throw JobIds.NotFound(id);
+        var (outcome, record) = await lifecycle.CancelOrDeleteAsync(id, cancellationToken);
+        return outcome switch
+        {
+            DeleteOutcome.Cancelled => TypedResults.Ok(ConvolutionJobResponse.From(record!)),
+            DeleteOutcome.Deleted => TypedResults.NoContent(),
+            _ => throw JobIds.NotFound(id),
+        };
+    }
+
+    private static async Task<ConvolutionJobRecord> FindAsync(string id, IJobStore jobs, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsWellFormed(id)) throw JobIds.NotFound(id);
+        return await jobs.TryGetAsync(id, cancellationToken) ?? throw JobIds.NotFound(id);
+    }
+}
+
+/// <summary>Query for <c>GET /convolutions</c>.</summary>
+/// <param name="Status">Only jobs with this status: queued | running | succeeded | failed | cancelled.</param>
+/// <param name="Limit">Page size (default 50).</param>
+/// <param name="After">The <c>next</c> value of the previous page.</param>
+public sealed record ListQuery(
+    [property: Description("queued | running | succeeded | failed | cancelled")] string? Status,
+    [property: Description("Page size, 1 to ConvService:Limits:MaxPageSize (default 50).")] int? Limit,
+    [property: Description("Cursor: the 'next' value of the previous page.")] string? After);
+
+/// <summary>The <c>?wait=SECONDS</c> query.</summary>
+/// <param name="Wait">Seconds to wait for the job to finish before answering (0 to ConvService:Limits:MaxWaitSeconds).</param>
+public sealed record WaitQuery([property: FromQuery(Name = "wait"), Description("Seconds to wait for completion (0–60 by default).")] string? Wait)
+{
+    /// <summary>The wait as a span, refusing values that are not numbers or out of range.</summary>
+    public TimeSpan Validate(int maxSeconds)
+    {
+        if (Wait is null) return TimeSpan.Zero;
+        if (!double.TryParse(Wait, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
+            || !double.IsFinite(seconds) || seconds < 0 || seconds > maxSeconds)
+            throw RequestRejectedException.BadRequest($"wait='{(Wait.Length > 40 ? Wait[..40] + "…" : Wait)}' is invalid: use a number of seconds from 0 to {maxSeconds} (ConvService:Limits:MaxWaitSeconds).");
+        return TimeSpan.FromSeconds(seconds);
+    }
+}
+
+/// <summary>Job id format and the matching 404.</summary>
+public static class JobIds
+{
+    /// <summary>True for 32 lowercase hex digits.</summary>
+    public static bool IsWellFormed(string? id) => id is { Length: 32 } && ArrayId.IsLowerHex(id);
+
+    /// <summary>404 naming the id and its format.</summary>
+    public static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(
+        IsWellFormed(id)
+            ? $"No job {id}: it never existed, was deleted, or was forgotten (ConvService:Limits:MaxRetainedJobs)."
+            : $"No job '{(id.Length > 80 ? id[..80] + "…" : id)}': job ids are 32 lowercase hex digits, as returned by POST /convolutions.");
+}

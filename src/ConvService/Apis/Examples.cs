@@ -1,0 +1,16 @@
+namespace ConvService.Apis;
+
+/// <summary>Example bodies, used in error messages and in the Swagger document.</summary>
+public static class Examples
+{
+    /// <summary>A small inline convolution.</summary>
+    public const string SmallConvolution =
+        """{"image": {"data": [[1, 2, 3], [4, 5, 6], [7, 8, 9]]}, "kernel": {"data": [[0, 1], [1, 0]]}, "mode": "same"}""";
+
+    /// <summary>The IRSA tutorial's convolution: 3000×3000 image, 4×4 normal kernel, full mode, [::5, ::5].</summary>
+    public const string TutorialConvolution =
+        """{"image": {"generate": {"shape": [3000, 3000], "fill": "zeros", "seed": 0}}, "kernel": {"generate": {"shape": [4, 4], "fill": "normal", "seed": 1}}, "mode": "full", "boundary": "fill", "stride": [5, 5], "method": "auto"}""";
+
+    /// <summary>A JSON array upload.</summary>
+    public const string ArrayUpload = """{"data": [[1, 2], [3, 4]]}""";
+}

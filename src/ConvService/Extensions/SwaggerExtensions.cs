@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using ConvService.Apis;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace ConvService.Extensions;
+
+/// <summary>Swagger document (with XML docs and example requests) and Swagger UI.</summary>
+public static class SwaggerExtensions
+{
+    /// <summary>Registers the generator.</summary>
+    public static IServiceCollection AddConvServiceSwagger(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(swagger =>
+        {
+            swagger.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "ConvService",
+                Version = "v1",
+                Description = "2-D convolutions with scipy.signal.convolve2d semantics, run as Hangfire jobs, and benchmarks of execution strategies.",
+            });
+            foreach (var xml in new[] { "ConvService.xml", "ConvService.Core.xml" })
+            {
+                string path = Path.Combine(AppContext.BaseDirectory, xml);
+                if (File.Exists(path)) swagger.IncludeXmlComments(path);
+            }
+            swagger.OperationFilter<RequestExamplesFilter>();
+        });
+        return services;
+    }
+
+    /// <summary>Serves /swagger/v1/swagger.json and the UI at /swagger.</summary>
+    public static WebApplication UseConvServiceSwagger(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(ui =>
+        {
+            ui.SwaggerEndpoint("/swagger/v1/swagger.json", "ConvService v1");
+            ui.DocumentTitle = "ConvService API";
+        });
+        return app;
+    }
+}
+
+/// <summary>Puts example request bodies on the operations that take JSON.</summary>
+internal sealed class RequestExamplesFilter : IOperationFilter
+{
+    private static readonly Dictionary<string, (string Name, string Summary, string Json)[]> ExamplesByOperation = new()
+    {
+        ["SubmitConvolution"] =
+        [
+            ("small", "A 3×3 image and a 2×2 kernel, same mode", Examples.SmallConvolution),
+            ("tutorial", "The IRSA tutorial's case: 3000×3000 ⊛ 4×4 normal filter, full, [::5, ::5]", Examples.TutorialConvolution),
+        ],
+        ["UploadArray"] = [("json", "A 2×2 array as JSON rows", Examples.ArrayUpload)],
+    };
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (operation.OperationId is null || !ExamplesByOperation.TryGetValue(operation.OperationId, out var examples)) return;
+        if (operation.RequestBody?.Content is null || !operation.RequestBody.Content.TryGetValue("application/json", out var media)) return;
+        if (media is not OpenApiMediaType concrete) return;
+        concrete.Examples ??= new Dictionary<string, IOpenApiExample>();
+        foreach (var (name, summary, json) in examples)
+            concrete.Examples[name] = new OpenApiExample { Summary = summary, Value = JsonNode.Parse(json) };
+    }
+}

@@ -1,0 +1,130 @@
+using System.Reflection;
+using System.Text.Json;
+using ConvService.Core.Arrays;
+using ConvService.Core.Imaging;
+using ConvService.Core.Npy;
+using ConvService.Storage;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Net.Http.Headers;
+
+namespace ConvService.Http;
+
+/// <summary>The representations an array can be served in.</summary>
+public enum ArrayFormat
+{
+    /// <summary>application/json: nested rows.</summary>
+    Json,
+    /// <summary>application/x-npy: little-endian float64, C order, .npy v1.0.</summary>
+    Npy,
+    /// <summary>image/png: min–max normalised 8-bit grayscale preview.</summary>
+    Png,
+}
+
+/// <summary>Content negotiation and media types for arrays.</summary>
+public static class ArrayFormats
+{
+    /// <summary>The .npy media type.</summary>
+    public const string Npy = "application/x-npy";
+    /// <summary>PNG.</summary>
+    public const string Png = "image/png";
+    /// <summary>JSON.</summary>
+    public const string Json = "application/json";
+
+    /// <summary>Picks the representation from the Accept header (JSON when absent or */*); 406 when nothing fits.</summary>
+    public static ArrayFormat Negotiate(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        if (accept.Count == 0) return ArrayFormat.Json;
+        ArrayFormat? best = null;
+        double bestQuality = 0;
+        foreach (var value in accept)
+        {
+            double quality = value.Quality ?? 1.0;
+            if (quality <= 0 || (best is not null && quality <= bestQuality)) continue;
+            ArrayFormat? format = value.MediaType.Value?.ToLowerInvariant() switch
+            {
+                Json or "application/*" or "*/*" or "text/json" => ArrayFormat.Json,
+                Npy or "application/npy" or "application/octet-stream" => ArrayFormat.Npy,
+                Png or "image/*" => ArrayFormat.Png,
+                _ => null,
+            };
+            if (format is null) continue;
+            best = format;
+            bestQuality = quality;
+        }
+        return best ?? throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Not acceptable",
+            $"Arrays are served as {Json}, {Npy} or {Png}; the Accept header '{request.Headers.Accept}' allows none of them.");
+    }
+}
+
+/// <summary>
+/// Writes an array as JSON rows (streamed, so a large result never exists twice as text), .npy or a PNG preview.
+/// Non-finite values, which JSON cannot carry, are written as null; fetch .npy for exact data.
+/// </summary>
+public sealed class ArrayContentResult(Array2D array, ArrayFormat format, StoredArrayInfo? info = null) : IResult, IEndpointMetadataProvider
+{
+    /// <inheritdoc />
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        var ct = httpContext.RequestAborted;
+        switch (format)
+        {
+            case ArrayFormat.Npy:
+                response.ContentType = ArrayFormats.Npy;
+                var npy = NpyCodec.Write(array);
+                response.ContentLength = npy.Length;
+                response.Headers.ContentDisposition = "attachment; filename=\"" + (info?.Id ?? "result") + ".npy\"";
+                await response.Body.WriteAsync(npy, ct);
+                return;
+            case ArrayFormat.Png:
+                response.ContentType = ArrayFormats.Png;
+                var png = PngCodec.EncodePreview(array);
+                response.ContentLength = png.Length;
+                await response.Body.WriteAsync(png, ct);
+                return;
+            default:
+                response.ContentType = "application/json; charset=utf-8";
+                await WriteJsonAsync(response.Body, ct);
+                return;
+        }
+    }
+
+    private async Task WriteJsonAsync(Stream body, CancellationToken ct)
+    {
+        await using var writer = new Utf8JsonWriter(body);
+        if (info is not null)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", info.Id);
+            writer.WriteStartArray("shape");
+            writer.WriteNumberValue(array.Rows);
+            writer.WriteNumberValue(array.Cols);
+            writer.WriteEndArray();
+            writer.WriteString("dtype", info.Dtype);
+            writer.WriteNumber("bytes", info.Bytes);
+            writer.WritePropertyName("data");
+        }
+        writer.WriteStartArray();
+        for (int i = 0; i < array.Rows; i++)
+        {
+            writer.WriteStartArray();
+            foreach (double v in array.Row(i))
+            {
+                if (double.IsFinite(v)) writer.WriteNumberValue(v);
+                else writer.WriteNullValue();
+            }
+            writer.WriteEndArray();
+            if (writer.BytesPending > 1 << 16) await writer.FlushAsync(ct);
+        }
+        writer.WriteEndArray();
+        if (info is not null) writer.WriteEndObject();
+        await writer.FlushAsync(ct);
+    }
+
+    /// <inheritdoc />
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+    {
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(double[][]), [ArrayFormats.Json, ArrayFormats.Npy, ArrayFormats.Png]));
+    }
+}

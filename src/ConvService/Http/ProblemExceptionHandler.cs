@@ -1,0 +1,96 @@
+using System.Text.Json;
+using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
+using ConvService.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ConvService.Http;
+
+/// <summary>
+/// Turns every refusal into <c>application/problem+json</c> with a detail that says what to fix; anything
+/// unexpected becomes a 500 that reveals no internals (the exception goes to the log only).
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    /// <inheritdoc />
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+            return true; // the client went away; nobody is listening for a problem
+
+        var (status, title, detail, retryAfter) = Map(exception);
+        if (status >= 500 && retryAfter is null)
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+        if (context.Response.HasStarted) return true;
+
+        context.Response.StatusCode = status;
+        if (retryAfter is { } wait)
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem }))
+            return true;
+        // The writer declines when Accept excludes JSON (a 406 for Accept: text/csv, say); the client still deserves to know why.
+        problem.Extensions["traceId"] = context.TraceIdentifier;
+        await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
+        return true;
+    }
+
+    /// <summary>The status, title, detail and retry hint for an exception.</summary>
+    public static (int Status, string Title, string Detail, TimeSpan? RetryAfter) Map(Exception exception) => exception switch
+    {
+        RequestRejectedException r => (r.Status, r.Title, r.Message, r.RetryAfter),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (413, "Request body too large",
+            "The request body exceeds ConvService:Limits:MaxRequestBytes. Send a smaller array, upload it as .npy (8 bytes a value), or use a generated input.", null),
+        BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, null),
+        JsonException j => (400, "Malformed JSON",
+            $"The request body is not valid for this endpoint: {JsonMessage(j)} See the examples in /swagger.", null),
+        ArrayTooLargeException a => (413, "Array too large", a.Message, null),
+        ArrayFormatException a => (400, "Malformed array", a.Message, null),
+        ConvolutionRefusedException c => (422, "Convolution refused", c.Message, null),
+        ArrayStoreFullException { TooLargeEver: true } s => (413, "Array too large for the store", s.Message, null),
+        ArrayStoreFullException s => (503, "Array store full", s.Message, TimeSpan.FromSeconds(5)),
+        _ => (500, "Internal error", "The service hit an unexpected error; it has been logged. Please report it with the time of the request.", null),
+    };
+
+    private static string ExpectedAt(string path)
+    {
+        if (DataCell().IsMatch(path)) return "a number; data must be a 2-D array of numbers [[...], ...]";
+        if (DataRow().IsMatch(path)) return "a row of numbers; data must be a 2-D array [[...], ...]";
+        if (path.EndsWith(".data", StringComparison.Ordinal)) return "a 2-D array of numbers [[...], ...]";
+        string last = path[(path.LastIndexOf('.') + 1)..];
+        return last switch
+        {
+            "fillValue" => "a number",
+            "threads" or "seed" or "iterations" or "repetitions" or "warmup" or "count" => "an integer",
+            "mode" or "boundary" or "method" or "fill" or "arrayId" => "a string",
+            "image" or "kernel" => "an object with one of data, arrayId or generate",
+            "generate" => "an object like {\"shape\": [rows, cols], \"fill\": \"normal\", \"seed\": 0}",
+            _ when last.StartsWith("shape", StringComparison.Ordinal) => "[rows, cols] as two integers",
+            _ => "a value of another type",
+        };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.data\[\d+\]\[\d+\]$")]
+    private static partial System.Text.RegularExpressions.Regex DataCell();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.data\[\d+\]$")]
+    private static partial System.Text.RegularExpressions.Regex DataRow();
+
+    private static string JsonMessage(JsonException e)
+    {
+        // System.Text.Json names the .NET type it could not fill; users need the JSON path and what was expected.
+        string message = e.Message;
+        const string unmapped = "' could not be mapped to any .NET member";
+        int unmappedAt = message.IndexOf(unmapped, StringComparison.Ordinal);
+        if (unmappedAt > 0)
+        {
+            int nameStart = message.IndexOf('\'') + 1;
+            string name = message[nameStart..unmappedAt];
+            return $"unknown property '{name}' at {e.Path ?? "$"} (property names are camelCase, e.g. image, kernel, mode, boundary, fillValue, stride, method).";
+        }
+        if (message.Contains(" could not be converted to ", StringComparison.Ordinal) || message.Contains("token type", StringComparison.Ordinal))
+            return $"the value at {e.Path ?? "$"} has the wrong type (expected {ExpectedAt(e.Path ?? "$")}).";
+        return message;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
+using ConvService.Options;
+using ConvService.Storage;
+using Hangfire;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Jobs;
+
+/// <summary>
+/// The Hangfire job behind <c>POST /convolutions</c> and the benchmark's <c>hangfire</c> strategy: loads the
+/// inputs by id, convolves, stores the result once and records the outcome. Its only argument is the job id.
+/// </summary>
+/// <remarks>
+/// Convolution is deterministic, so a failure would fail again: no automatic retries. A job that Hangfire
+/// re-delivers after a crash finds its record: finished → nothing to do; otherwise it recomputes, and the
+/// content-addressed result store makes the second write a no-op.
+/// </remarks>
+[Queue(QueueNames.Convolutions)]
+[AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+public sealed class ConvolutionJob(
+    IJobStore jobs, IArrayStore arrays, JobSignals signals, TimeProvider time,
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger)
+{
+    /// <summary>Runs job <paramref name="jobId"/>.</summary>
+    public async Task RunAsync(string jobId, CancellationToken cancellationToken)
+    {
+        string node = options.Value.EffectiveNodeName;
+        var (record, started) = await jobs.UpdateAsync(jobId, current => current.Status.IsFinished() ? null : current with
+        {
+            Status = JobStatus.Running,
+            StartedAt = current.StartedAt ?? time.GetUtcNow(),
+            Node = node,
+            Attempts = current.Attempts + 1,
+        }, CancellationToken.None);
+        if (record is null || !started)
+        {
+            // Deleted, cancelled while queued, or already finished by an earlier delivery: nothing to run twice.
+            logger.LogDebug("Job {JobId} has nothing to run ({Status}).", jobId, record?.Status.ToString() ?? "deleted");
+            return;
+        }
+        if (record.Attempts > 1)
+            logger.LogWarning("Job {JobId} is running again (attempt {Attempt}) after an interrupted run.", jobId, record.Attempts);
+
+        using var userCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var registration = signals.Running(jobId, userCancel);
+        try
+        {
+            var image = await arrays.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
+            var kernel = await arrays.TryGetAsync(record.Request.Kernel.ArrayId, CancellationToken.None);
+            if (image is null || kernel is null)
+            {
+                await FinishAsync(record, JobStatus.Failed, error: "An input array is no longer in the array store; resubmit the job with its data.");
+                return;
+            }
+
+            var convolutionOptions = RequestParsing.ToCoreOptions(record.Request, record.Method);
+            long start = Stopwatch.GetTimestamp();
+            var output = Convolver.Convolve2D(image, kernel, convolutionOptions, userCancel.Token);
+            double computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+            var stored = await arrays.PutAsync(output, CancellationToken.None);
+            await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: Summarize(output, stored.Id));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Our own token fired: a user cancelled it (DELETE already recorded that).
+            await FinishAsync(record, JobStatus.Cancelled, error: "Cancelled by request.");
+        }
+        catch (OperationCanceledException)
+        {
+            // Hangfire's token: the server is shutting down. Rethrow so Hangfire re-queues the job.
+            throw;
+        }
+        catch (Exception e) when (e is ConvolutionRefusedException or ArrayStoreFullException or ArrayFormatException or OutOfMemoryException)
+        {
+            await FinishAsync(record, JobStatus.Failed, error: e.Message);
+            throw; // Hangfire marks it failed too (no retries), so the dashboard agrees with the API.
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Job {JobId} failed unexpectedly.", jobId);
+            await FinishAsync(record, JobStatus.Failed, error: "The job failed unexpectedly: " + e.GetType().Name + ". It was not retried.");
+            throw;
+        }
+    }
+
+    private async Task FinishAsync(ConvolutionJobRecord record, JobStatus status, string? error = null, double? computeMs = null, JobResultSummary? result = null)
+    {
+        var (_, changed) = await jobs.UpdateAsync(record.Id, current => current.Status != JobStatus.Running ? null : current with
+        {
+            Status = status,
+            FinishedAt = time.GetUtcNow(),
+            Error = error,
+            ComputeMs = computeMs,
+            Result = result,
+        }, CancellationToken.None);
+        if (changed) await JobInputs.ReleaseAsync(arrays, record);
+        signals.Completed(record.Id);
+    }
+
+    /// <summary>Min, max, mean and checksum of a result in one pass over the data.</summary>
+    public static JobResultSummary Summarize(Array2D output, string arrayId)
+    {
+        int[] shape = [output.Rows, output.Cols];
+        string sha = ArrayId.DataSha256(output);
+        if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, sha, arrayId);
+        double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
+        foreach (double v in output.Span)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+            sum += v;
+        }
+        return new JobResultSummary(shape, min, max, sum / output.Length, sha, arrayId);
+    }
+}
+
+/// <summary>Hangfire queue names.</summary>
+public static class QueueNames
+{
+    /// <summary>Convolution jobs (user jobs and the benchmark's hangfire strategy).</summary>
+    public const string Convolutions = "convolutions";
+    /// <summary>Benchmark runs, served by their own single worker so they never wait behind small jobs.</summary>
+    public const string Benchmarks = "benchmarks";
+}
+
+/// <summary>Pins a job's inputs while it is queued or running, so eviction cannot take them away.</summary>
+public static class JobInputs
+{
+    /// <summary>Pins both inputs; false when one is gone already.</summary>
+    public static async ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request)
+    {
+        if (!await arrays.PinAsync(request.Image.ArrayId)) return false;
+        if (await arrays.PinAsync(request.Kernel.ArrayId)) return true;
+        await arrays.UnpinAsync(request.Image.ArrayId);
+        return false;
+    }
+
+    /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
+    public static async ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record)
+    {
+        await arrays.UnpinAsync(record.Request.Image.ArrayId);
+        await arrays.UnpinAsync(record.Request.Kernel.ArrayId);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+
+namespace ConvService.Jobs;
+
+/// <summary>Where a job is in its life.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<JobStatus>))]
+public enum JobStatus
+{
+    /// <summary>Accepted and waiting for a worker.</summary>
+    Queued,
+    /// <summary>A worker is computing it.</summary>
+    Running,
+    /// <summary>Finished; the result is stored.</summary>
+    Succeeded,
+    /// <summary>Finished with an error (see <c>error</c>).</summary>
+    Failed,
+    /// <summary>Cancelled by DELETE before it finished.</summary>
+    Cancelled,
+}
+
+/// <summary>Status helpers.</summary>
+public static class JobStatusExtensions
+{
+    /// <summary>True for succeeded, failed and cancelled.</summary>
+    public static bool IsFinished(this JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+}
+
+/// <summary>
+/// Everything the service keeps about one convolution job. Immutable: stores replace a record
+/// atomically, so readers never see half an update. Pixel data lives in the array store.
+/// </summary>
+public sealed record ConvolutionJobRecord
+{
+    /// <summary>Job id: a version-7 GUID in 32 hex digits, so ids sort by submission time.</summary>
+    public required string Id { get; init; }
+    /// <summary>Current status.</summary>
+    public required JobStatus Status { get; init; }
+    /// <summary>When the request was accepted.</summary>
+    public required DateTimeOffset SubmittedAt { get; init; }
+    /// <summary>When a worker first started it.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When it reached a final status.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary>The request with defaults filled in and inputs resolved to stored arrays.</summary>
+    public required NormalizedConvolution Request { get; init; }
+    /// <summary>The concrete method chosen at submission.</summary>
+    public required string Method { get; init; }
+    /// <summary>Why that method (the cost model's reasoning for auto).</summary>
+    public required string MethodReason { get; init; }
+    /// <summary>The cost model's estimate for one thread, in ms.</summary>
+    public double MethodEstimateMs { get; init; }
+    /// <summary>Node that ran (or is running) it.</summary>
+    public string? Node { get; init; }
+    /// <summary>How many times a worker started it (more than 1 only after a crash or restart).</summary>
+    public int Attempts { get; init; }
+    /// <summary>Pure compute time of the last attempt.</summary>
+    public double? ComputeMs { get; init; }
+    /// <summary>Summary of the result once succeeded.</summary>
+    public JobResultSummary? Result { get; init; }
+    /// <summary>Why it failed or was cancelled.</summary>
+    public string? Error { get; init; }
+    /// <summary>Hangfire's id for the background job.</summary>
+    public string? HangfireJobId { get; init; }
+    /// <summary>The benchmark that submitted it, if any (hidden from the plain job list).</summary>
+    public string? BenchmarkId { get; init; }
+}
+
+/// <summary>A convolution request after validation: defaults filled in, inputs resolved to stored arrays.</summary>
+/// <param name="Image">The image as stored.</param>
+/// <param name="Kernel">The kernel as stored.</param>
+/// <param name="Mode">full | same | valid.</param>
+/// <param name="Boundary">fill | wrap | symm.</param>
+/// <param name="FillValue">Padding value for fill.</param>
+/// <param name="Stride">[sy, sx].</param>
+/// <param name="Method">The method asked for: auto | direct | fft | naive.</param>
+/// <param name="Threads">Threads for this one convolution.</param>
+public sealed record NormalizedConvolution(
+    ArrayReference Image, ArrayReference Kernel, string Mode, string Boundary, double FillValue,
+    int[] Stride, string Method, int Threads);
+
+/// <summary>A stored input.</summary>
+/// <param name="ArrayId">Content id in the array store.</param>
+/// <param name="Shape">[rows, cols].</param>
+/// <param name="Source">How it arrived: data | arrayId | generate.</param>
+/// <param name="Generate">The generator spec when generated.</param>
+public sealed record ArrayReference(string ArrayId, int[] Shape, string Source, GenerateSpec? Generate = null);
+
+/// <summary>A seeded synthetic array.</summary>
+/// <param name="Shape">[rows, cols].</param>
+/// <param name="Fill">zeros | normal | uniform.</param>
+/// <param name="Seed">Seed; the same seed gives the same array on every machine (not numpy's stream).</param>
+public sealed record GenerateSpec(int[]? Shape, string? Fill = "zeros", int Seed = 0);
+
+/// <summary>Summary of a job's output.</summary>
+/// <param name="Shape">[rows, cols] after stride.</param>
+/// <param name="Min">Smallest value (null when empty).</param>
+/// <param name="Max">Largest value (null when empty).</param>
+/// <param name="Mean">Mean value (null when empty).</param>
+/// <param name="Sha256">SHA-256 of the little-endian float64 data, row-major.</param>
+/// <param name="ArrayId">Id of the result in the array store (usable as an input of another job).</param>
+public sealed record JobResultSummary(int[] Shape, double? Min, double? Max, double? Mean, string Sha256, string ArrayId);

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using ConvService.Apis.Contracts;
+using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
+using ConvService.Core.Generators;
+using ConvService.Options;
+using ConvService.Storage;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Jobs;
+
+/// <summary>
+/// Validates a convolution request, resolves its inputs to stored arrays, records the job and enqueues it on
+/// Hangfire. Every refusal happens here, before anything is queued, as a <see cref="RequestRejectedException"/>
+/// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
+/// </summary>
+public sealed class ConvolutionSubmitter(
+    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options)
+{
+    private readonly LimitsOptions _limits = options.Value.Limits;
+
+    // Generated inputs are deterministic, so a spec maps to one content id; re-generating 72 MB per request is waste.
+    private static readonly ConcurrentDictionary<(int Rows, int Cols, FillKind Fill, int Seed), string> GeneratedIds = new();
+
+    /// <summary>Validates, stores inputs, records and enqueues a job.</summary>
+    public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        if (request.Kernel is null) throw RequestRejectedException.BadRequest("Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        var (normalized, choice) = await PrepareAsync(request, cancellationToken);
+        await EnsureQueueRoomAsync(1, cancellationToken);
+        return await EnqueueAsync(normalized, choice, benchmarkId: null, cancellationToken);
+    }
+
+    /// <summary>Validates options and resolves both inputs; plans the method. Nothing is enqueued.</summary>
+    public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, CancellationToken cancellationToken)
+    {
+        var mode = RequestParsing.ParseMode(request.Mode);
+        var boundary = RequestParsing.ParseBoundary(request.Boundary);
+        var method = RequestParsing.ParseMethod(request.Method);
+        var stride = request.Stride ?? new Stride(1, 1);
+        if (stride.Y < 1 || stride.X < 1)
+            throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1 (1 keeps every output; 5 keeps every fifth, like [::5]).");
+        int threads = request.Threads ?? 1;
+        if (threads < 1 || threads > Environment.ProcessorCount)
+            throw RequestRejectedException.BadRequest($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
+        double fillValue = request.FillValue ?? 0.0;
+
+        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
+        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        var normalized = new NormalizedConvolution(image, kernel, RequestParsing.Word(mode), RequestParsing.Word(boundary), fillValue,
+            [stride.Y, stride.X], RequestParsing.Word(method), threads);
+        return (normalized, Plan(normalized));
+    }
+
+    /// <summary>Checks scipy's refusals and the output and work limits; picks the method.</summary>
+    public MethodChoice Plan(NormalizedConvolution request)
+    {
+        var coreOptions = RequestParsing.ToCoreOptions(request, request.Method);
+        int ir = request.Image.Shape[0], ic = request.Image.Shape[1], kr = request.Kernel.Shape[0], kc = request.Kernel.Shape[1];
+        var geometry = ConvolutionGeometry.Compute(ir, ic, kr, kc, coreOptions); // scipy's refusals → 422
+        if (geometry.OutputLength > _limits.MaxOutputPixels)
+            throw RequestRejectedException.Unprocessable(
+                $"The output would be {geometry.OutputRows}×{geometry.OutputCols} = {geometry.OutputLength:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
+                "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', or smaller inputs.");
+        var choice = Convolver.Plan(ir, ic, kr, kc, coreOptions);
+        if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive && geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+            throw RequestRejectedException.Unprocessable(
+                $"Method '{RequestParsing.Word(choice.Method)}' would need {geometry.DirectMultiplyAdds:G3} multiply-adds, over the limit of {_limits.MaxMultiplyAdds:G3} " +
+                "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, or a stride.");
+        return choice;
+    }
+
+    /// <summary>Refuses with 429 when <paramref name="incoming"/> more jobs would exceed the queue limit.</summary>
+    public async Task EnsureQueueRoomAsync(int incoming, CancellationToken cancellationToken)
+    {
+        int active = await jobs.CountActiveAsync(cancellationToken);
+        if (active + incoming > _limits.MaxQueuedJobs)
+            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Queue full",
+                $"{active:N0} jobs are queued or running and the limit is {_limits.MaxQueuedJobs:N0} (ConvService:Limits:MaxQueuedJobs). Retry after a second, or send fewer jobs at once.",
+                TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Records a validated job, pins its inputs and enqueues it on Hangfire.</summary>
+    public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var record = new ConvolutionJobRecord
+        {
+            Id = Guid.CreateVersion7(now).ToString("N"),
+            Status = JobStatus.Queued,
+            SubmittedAt = now,
+            Request = request,
+            Method = RequestParsing.Word(choice.Method),
+            MethodReason = choice.Reason,
+            MethodEstimateMs = choice.EstimatedMs,
+            BenchmarkId = benchmarkId,
+        };
+        if (!await JobInputs.PinAsync(arrays, request))
+            throw RequestRejectedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
+        await jobs.CreateAsync(record, cancellationToken);
+        string hangfireId;
+        try
+        {
+            string id = record.Id;
+            hangfireId = hangfire.Create(Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
+                new EnqueuedState(QueueNames.Convolutions));
+        }
+        catch (Exception)
+        {
+            // Nothing was queued: the record must not stay 'queued' forever.
+            await jobs.DeleteAsync(record.Id, CancellationToken.None);
+            await JobInputs.ReleaseAsync(arrays, record);
+            throw new RequestRejectedException(StatusCodes.Status503ServiceUnavailable, "Job storage unavailable",
+                "The job could not be queued because job storage did not answer; nothing was accepted. Retry shortly.", TimeSpan.FromSeconds(5));
+        }
+        var (updated, _) = await jobs.UpdateAsync(record.Id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
+        return updated ?? record;
+    }
+
+    /// <summary>Stores an input given inline, by id, or by generator spec.</summary>
+    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
+    {
+        int given = (source.Data is null ? 0 : 1) + (source.ArrayId is null ? 0 : 1) + (source.Generate is null ? 0 : 1);
+        if (given != 1)
+            throw RequestRejectedException.BadRequest(
+                $"'{role}' must have exactly one of 'data', 'arrayId' or 'generate' (it has {given}).");
+
+        if (source.ArrayId is { } id)
+        {
+            if (!ArrayId.IsWellFormed(id))
+                throw RequestRejectedException.BadRequest($"'{role}.arrayId' '{Truncate(id)}' is malformed: array ids are 64 lowercase hex digits, as returned by POST /arrays.");
+            var info = await arrays.TryGetInfoAsync(id, cancellationToken)
+                ?? throw RequestRejectedException.Unprocessable($"'{role}.arrayId' {id} is not in the array store (unknown, deleted or evicted). Upload it again with POST /arrays.");
+            CheckPixels(role, info.Shape[0], info.Shape[1], maxPixels);
+            return new ArrayReference(id, info.Shape, "arrayId");
+        }
+
+        if (source.Generate is { } spec)
+        {
+            if (spec.Shape is not { Length: 2 } shape || shape[0] < 1 || shape[1] < 1)
+                throw RequestRejectedException.BadRequest($"'{role}.generate.shape' must be [rows, cols] with both ≥ 1.");
+            CheckPixels(role, shape[0], shape[1], maxPixels);
+            var fill = RequestParsing.ParseFill(spec.Fill);
+            var key = (shape[0], shape[1], fill, spec.Seed);
+            if (GeneratedIds.TryGetValue(key, out var cached) && await arrays.TryGetInfoAsync(cached, cancellationToken) is not null)
+                return new ArrayReference(cached, [shape[0], shape[1]], "generate", new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed));
+            var generated = ArrayGenerator.Generate(shape[0], shape[1], fill, spec.Seed);
+            var stored = await arrays.PutAsync(generated, cancellationToken);
+            GeneratedIds[key] = stored.Id;
+            return new ArrayReference(stored.Id, stored.Shape, "generate", new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed));
+        }
+
+        var array = FromRows(source.Data!, role, maxPixels);
+        var info2 = await arrays.PutAsync(array, cancellationToken);
+        return new ArrayReference(info2.Id, info2.Shape, "data");
+    }
+
+    /// <summary>Builds an array from JSON rows: non-empty, rectangular, within the pixel limit.</summary>
+    public static Array2D FromRows(double[][] rows, string role, long maxPixels)
+    {
+        if (rows.Length == 0 || rows[0] is null || rows[0].Length == 0)
+            throw RequestRejectedException.BadRequest($"'{role}.data' is empty: send a 2-D array [[...], ...] with at least one row and one column.");
+        int cols = rows[0].Length;
+        CheckPixels(role, rows.Length, cols, maxPixels);
+        var array = new Array2D(rows.Length, cols);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            if (row is null || row.Length != cols)
+                throw RequestRejectedException.BadRequest(
+                    $"'{role}.data' is ragged: row {i} has {row?.Length ?? 0} values but row 0 has {cols}. Every row must have the same length.");
+            row.CopyTo(array.Row(i));
+        }
+        return array;
+    }
+
+    private static void CheckPixels(string role, long rows, long cols, long maxPixels)
+    {
+        if (rows * cols > maxPixels)
+            throw RequestRejectedException.TooLarge(
+                $"'{role}' is {rows}×{cols} = {rows * cols:N0} pixels, over the limit of {maxPixels:N0} " +
+                $"(ConvService:Limits:{(role == "kernel" ? "MaxKernelPixels" : "MaxImagePixels")}). Send a smaller array.");
+    }
+
+    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
+}

@@ -1,0 +1,56 @@
+using ConvService.Core.Convolution;
+using ConvService.Core.Generators;
+
+namespace ConvService.Jobs;
+
+/// <summary>Maps the API's lower-case option words onto the Core's enums, with fix-it messages.</summary>
+public static class RequestParsing
+{
+    /// <summary>Parses mode; null means the default (full).</summary>
+    public static ConvolutionMode ParseMode(string? value) => value switch
+    {
+        null or "full" => ConvolutionMode.Full,
+        "same" => ConvolutionMode.Same,
+        "valid" => ConvolutionMode.Valid,
+        _ => throw Invalid("mode", value, "full, same or valid"),
+    };
+
+    /// <summary>Parses boundary, accepting scipy's synonyms.</summary>
+    public static BoundaryMode ParseBoundary(string? value) => value switch
+    {
+        null or "fill" or "pad" => BoundaryMode.Fill,
+        "wrap" or "circular" => BoundaryMode.Wrap,
+        "symm" or "symmetric" => BoundaryMode.Symm,
+        _ => throw Invalid("boundary", value, "fill, wrap or symm (scipy's synonyms pad, circular, symmetric work too)"),
+    };
+
+    /// <summary>Parses method.</summary>
+    public static ConvolutionMethod ParseMethod(string? value) => value switch
+    {
+        null or "auto" => ConvolutionMethod.Auto,
+        "direct" => ConvolutionMethod.Direct,
+        "fft" => ConvolutionMethod.Fft,
+        "naive" => ConvolutionMethod.Naive,
+        _ => throw Invalid("method", value, "auto, direct, fft or naive"),
+    };
+
+    /// <summary>Parses a generator fill.</summary>
+    public static FillKind ParseFill(string? value) => value switch
+    {
+        null or "zeros" => FillKind.Zeros,
+        "normal" => FillKind.Normal,
+        "uniform" => FillKind.Uniform,
+        _ => throw Invalid("generate.fill", value, "zeros, normal or uniform"),
+    };
+
+    /// <summary>The canonical word for a Core enum value.</summary>
+    public static string Word<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    /// <summary>Core options for a normalized request, with the concrete method chosen at submission.</summary>
+    public static ConvolutionOptions ToCoreOptions(NormalizedConvolution request, string method) => new(
+        ParseMode(request.Mode), ParseBoundary(request.Boundary), request.FillValue,
+        request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads);
+
+    private static RequestRejectedException Invalid(string field, string value, string allowed) =>
+        RequestRejectedException.BadRequest($"Unknown {field} '{value}': use {allowed}.");
+}

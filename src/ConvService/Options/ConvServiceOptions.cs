@@ -1,0 +1,82 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ConvService.Options;
+
+/// <summary>The <c>ConvService</c> section of appsettings.json. Validated at start-up: a bad file fails the boot.</summary>
+public sealed class ConvServiceOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "ConvService";
+
+    /// <summary>Hangfire workers for convolution jobs on this node; 0 = one per processor.</summary>
+    [Range(0, 1024)]
+    public int Workers { get; set; }
+
+    /// <summary>Name stamped on every job this node runs; empty = the machine name.</summary>
+    public string NodeName { get; set; } = "";
+
+    /// <summary>Job and array storage: <c>InMemory</c> (default, nothing to install) or <c>PostgreSql</c>.</summary>
+    [RegularExpression("^(InMemory|PostgreSql)$", ErrorMessage = "ConvService:Storage must be InMemory or PostgreSql.")]
+    public string Storage { get; set; } = "InMemory";
+
+    /// <summary>Let non-local clients open the Hangfire dashboard at /hangfire.</summary>
+    public bool DashboardAllowRemote { get; set; }
+
+    /// <summary>Request and job limits.</summary>
+    [Required]
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>The effective worker count.</summary>
+    public int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
+
+    /// <summary>The effective node name.</summary>
+    public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Environment.MachineName : NodeName;
+}
+
+/// <summary>Every limit the service enforces; all refusals are 4xx problems that name the limit.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Largest request body accepted, in bytes; larger bodies get 413 before they are read.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxRequestBytes { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Most pixels in an image (uploaded, inline or generated).</summary>
+    [Range(1, int.MaxValue)]
+    public long MaxImagePixels { get; set; } = 25_000_000;
+
+    /// <summary>Most pixels in a kernel.</summary>
+    [Range(1, int.MaxValue)]
+    public long MaxKernelPixels { get; set; } = 1_000_000;
+
+    /// <summary>Most pixels in a convolution's (strided) output.</summary>
+    [Range(1, int.MaxValue)]
+    public long MaxOutputPixels { get; set; } = 25_000_000;
+
+    /// <summary>Most multiply–adds one direct or naive convolution may cost (FFT is bounded by the pixel limits).</summary>
+    [Range(1, double.MaxValue)]
+    public double MaxMultiplyAdds { get; set; } = 2e10;
+
+    /// <summary>Most jobs queued or running on this node at once; more get 429 with Retry-After.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxQueuedJobs { get; set; } = 10_000;
+
+    /// <summary>Longest <c>?wait=</c> a request may ask for, in seconds.</summary>
+    [Range(0, 3600)]
+    public int MaxWaitSeconds { get; set; } = 60;
+
+    /// <summary>Byte budget of the array store (images, kernels, results); LRU-evicts unreferenced arrays beyond it.</summary>
+    [Range(1024, long.MaxValue)]
+    public long ArrayStoreBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Finished jobs kept for GET; older finished jobs (and their results) are forgotten beyond it.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxRetainedJobs { get; set; } = 100_000;
+
+    /// <summary>Largest result served as JSON, in values; larger results must be fetched as .npy.</summary>
+    [Range(1, int.MaxValue)]
+    public long MaxJsonResultValues { get; set; } = 4_000_000;
+
+    /// <summary>Largest page of <c>GET /convolutions</c>.</summary>
+    [Range(1, 10_000)]
+    public int MaxPageSize { get; set; } = 1000;
+}

@@ -1,0 +1,64 @@
+using ConvService.Core.Arrays;
+
+namespace ConvService.Storage;
+
+/// <summary>
+/// Content-addressed storage for images, kernels and results. Ids are SHA-256 of shape and data
+/// (<see cref="ArrayId"/>), so the same content always has the same id and writes are idempotent.
+/// </summary>
+public interface IArrayStore
+{
+    /// <summary>Stores an array (a no-op if the same content is already stored) and returns its description.</summary>
+    /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
+    ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default);
+
+    /// <summary>The array, or null when unknown or evicted.</summary>
+    ValueTask<Array2D?> TryGetAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>The array's description without its data, or null.</summary>
+    ValueTask<StoredArrayInfo?> TryGetInfoAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes an array unless a queued or running job still needs it.</summary>
+    ValueTask<ArrayDeleteOutcome> DeleteAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Protects an array from eviction while a queued or running job needs it (counted).</summary>
+    /// <returns>False when the array is not stored.</returns>
+    ValueTask<bool> PinAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases one <see cref="PinAsync"/>.</summary>
+    ValueTask UnpinAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the store can be reached (for /health/ready).</summary>
+    ValueTask<bool> PingAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>What the array store knows about one array.</summary>
+/// <param name="Id">SHA-256 content id (64 lowercase hex digits).</param>
+/// <param name="Shape">[rows, cols].</param>
+/// <param name="Dtype">Always "float64": every input is converted on the way in.</param>
+/// <param name="Bytes">Data size in bytes.</param>
+public sealed record StoredArrayInfo(string Id, int[] Shape, string Dtype, long Bytes)
+{
+    /// <summary>Describes <paramref name="array"/> stored under <paramref name="id"/>.</summary>
+    public static StoredArrayInfo Of(string id, Array2D array) => new(id, [array.Rows, array.Cols], "float64", array.Length * sizeof(double));
+}
+
+/// <summary>What <see cref="IArrayStore.DeleteAsync"/> did.</summary>
+public enum ArrayDeleteOutcome
+{
+    /// <summary>No such array.</summary>
+    NotFound,
+    /// <summary>Removed.</summary>
+    Deleted,
+    /// <summary>Kept: a queued or running job still needs it.</summary>
+    InUse,
+}
+
+/// <summary>The array store's byte budget cannot take an array.</summary>
+/// <param name="message">What happened and what to do.</param>
+/// <param name="tooLargeEver">True when the array alone exceeds the whole budget (retrying cannot help).</param>
+public sealed class ArrayStoreFullException(string message, bool tooLargeEver) : Exception(message)
+{
+    /// <summary>True when the array alone exceeds the whole budget.</summary>
+    public bool TooLargeEver { get; } = tooLargeEver;
+}
