@@ -36,4 +36,29 @@ public sealed class ConvolutionGeometryTests
         Assert.Throws<ConvolutionRefusedException>(() =>
             ConvolutionGeometry.Compute(4, 4, 2, 2, new ConvolutionOptions(StrideY: sy, StrideX: sx)));
     }
+
+    [Theory]
+    [InlineData(0, 3, 0, 2)]
+    [InlineData(3, 0, 2, 0)]
+    [InlineData(0, 0, 0, 0)]
+    public void Compute_FullWithBothInputsEmptyOnAnAxis_RefusesLikeNumpy(int m, int n, int p, int q)
+    {
+        var e = Assert.Throws<ConvolutionRefusedException>(() =>
+            ConvolutionGeometry.Compute(m, n, p, q, new ConvolutionOptions(Mode: ConvolutionMode.Full)));
+        Assert.Contains("negative size", e.Message);
+    }
+
+    [Theory]
+    [InlineData(BoundaryMode.Wrap)]
+    [InlineData(BoundaryMode.Symm)]
+    public void Compute_EmptyImageWrapOrSymm_RefusesOnlyWhenTheOutputIsNotEmpty(BoundaryMode boundary)
+    {
+        // scipy crashes for full (there is nothing to wrap), but answers 'same' with an empty array.
+        Assert.Throws<ConvolutionRefusedException>(() =>
+            ConvolutionGeometry.Compute(0, 3, 2, 2, new ConvolutionOptions(Mode: ConvolutionMode.Full, Boundary: boundary)));
+        var same = ConvolutionGeometry.Compute(0, 3, 2, 2, new ConvolutionOptions(Mode: ConvolutionMode.Same, Boundary: boundary));
+        Assert.Equal((0, 3), (same.OutputRows, same.OutputCols));
+        var fullWithEmptyOutput = ConvolutionGeometry.Compute(0, 3, 1, 2, new ConvolutionOptions(Mode: ConvolutionMode.Full, Boundary: boundary));
+        Assert.Equal((0, 4), (fullWithEmptyOutput.OutputRows, fullWithEmptyOutput.OutputCols));
+    }
 }

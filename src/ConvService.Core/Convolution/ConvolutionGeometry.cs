@@ -62,12 +62,12 @@ public readonly record struct ConvolutionGeometry(
             }
         }
 
-        if ((imageRows == 0 || imageCols == 0) && options.Boundary != BoundaryMode.Fill
-            && options.Mode != ConvolutionMode.Valid && kernelRows > 0 && kernelCols > 0)
-            // scipy divides by the image size here and crashes the interpreter; there is nothing to wrap or mirror.
+        if (options.Mode == ConvolutionMode.Full && (imageRows + kernelRows == 0 || imageCols + kernelCols == 0))
+            // full is (M+P-1)×(N+Q-1): an axis where both inputs are empty has length −1, which numpy refuses.
             throw new ConvolutionRefusedException(
-                $"Boundary '{options.Boundary.ToString().ToLowerInvariant()}' needs a non-empty image, but the image is {imageRows}×{imageCols}. " +
-                "Use boundary 'fill', or send an image with at least one row and one column.");
+                $"Mode 'full' needs at least one input with a non-empty axis, but the image is {imageRows}×{imageCols} and " +
+                $"the kernel is {kernelRows}×{kernelCols}, so the output would have a negative size (scipy refuses this too). " +
+                "Give the image or the kernel at least one element along each axis.");
 
         long fullRows = (long)imageRows + kernelRows - 1, fullCols = (long)imageCols + kernelCols - 1;
         (long rows, long cols, int originY, int originX) = options.Mode switch
@@ -79,6 +79,15 @@ public readonly record struct ConvolutionGeometry(
         };
         rows = Math.Max(rows, 0);
         cols = Math.Max(cols, 0);
+
+        if ((imageRows == 0 || imageCols == 0) && options.Boundary != BoundaryMode.Fill
+            && options.Mode != ConvolutionMode.Valid && rows > 0 && cols > 0)
+            // scipy divides by the image size here and crashes the interpreter; there is nothing to wrap or mirror.
+            // ('same' output is as empty as the image, and 'valid' never reads the boundary, so those are answered.)
+            throw new ConvolutionRefusedException(
+                $"Boundary '{options.Boundary.ToString().ToLowerInvariant()}' needs a non-empty image, but the image is {imageRows}×{imageCols}. " +
+                "Use boundary 'fill', or send an image with at least one row and one column.");
+
         long keptRows = (rows + options.StrideY - 1) / options.StrideY;
         long keptCols = (cols + options.StrideX - 1) / options.StrideX;
         if (keptRows * keptCols > Array.MaxLength)

@@ -19,17 +19,24 @@ public static class Convolver
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         if (geometry.Swapped) (image, kernel) = (kernel, image);
         var choice = Plan(geometry, options);
-        var output = new Array2D(geometry.OutputRows, geometry.OutputCols);
-        if (output.IsEmpty) return output;
+        return Execute(image, kernel, geometry, options, choice.Method, cancellationToken);
+    }
 
-        // Row bands keep cancellation responsive without a check per pixel.
-        const int bandRows = 64;
-        for (int start = 0; start < geometry.OutputRows; start += bandRows)
+    /// <summary>Runs <paramref name="method"/> on inputs already in geometry order; tests use it to force a path.</summary>
+    internal static Array2D Execute(Array2D image, Array2D kernel, in ConvolutionGeometry geometry, in ConvolutionOptions options,
+        ConvolutionMethod method, CancellationToken cancellationToken, Simd.VectorTier? tier = null)
+    {
+        var output = new Array2D(geometry.OutputRows, geometry.OutputCols);
+        // An empty kernel makes every output an empty sum: the zeros the new array already holds.
+        if (output.IsEmpty || geometry.KernelRows == 0 || geometry.KernelCols == 0) return output;
+
+        using IRowBandRunner runner = method switch
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int end = Math.Min(start + bandRows, geometry.OutputRows);
-            NaiveConvolution.Run(image, kernel, geometry, options, output, start, end);
-        }
+            ConvolutionMethod.Naive => new NaiveRunner(image, kernel, geometry, options),
+            ConvolutionMethod.Direct => DirectConvolution.Prepare(image, kernel, geometry, options, tier),
+            _ => throw new InvalidOperationException($"Plan resolved to {method}, which has no runner."),
+        };
+        RowBands.Run(runner, output, options.Threads, cancellationToken);
         return output;
     }
 
@@ -42,12 +49,16 @@ public static class Convolver
 
     private static MethodChoice Plan(in ConvolutionGeometry geometry, in ConvolutionOptions options)
     {
-        double estimateMs = geometry.DirectMultiplyAdds / 1e6; // ~1 ns per multiply-add for the scalar loop
+        if (options.Threads < 1)
+            throw new ConvolutionRefusedException($"Threads is {options.Threads}: it must be at least 1 (1 = the calling thread only).");
+        double naiveMs = geometry.DirectMultiplyAdds / 1e6; // ~1 ns per multiply-add for the scalar reference loop
+        double directMs = geometry.DirectMultiplyAdds / 4e6;
         return options.Method switch
         {
-            ConvolutionMethod.Naive => new MethodChoice(ConvolutionMethod.Naive, "requested", estimateMs),
-            ConvolutionMethod.Direct => new MethodChoice(ConvolutionMethod.Naive, "requested (direct runs the reference loop until the SIMD kernels land)", estimateMs),
-            ConvolutionMethod.Auto => new MethodChoice(ConvolutionMethod.Naive, "only the reference loop is available yet", estimateMs),
+            ConvolutionMethod.Naive => new MethodChoice(ConvolutionMethod.Naive, "requested", naiveMs),
+            ConvolutionMethod.Direct => new MethodChoice(ConvolutionMethod.Direct, "requested", directMs),
+            ConvolutionMethod.Auto => new MethodChoice(ConvolutionMethod.Direct,
+                $"direct: {geometry.KernelRows}×{geometry.KernelCols} kernel (the fft method is not available yet)", directMs),
             _ => throw new ConvolutionRefusedException(
                 $"Method '{options.Method.ToString().ToLowerInvariant()}' is not available yet; use 'auto', 'direct' or 'naive'."),
         };

@@ -1,0 +1,155 @@
+using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
+using ConvService.Core.Convolution.Simd;
+
+namespace ConvService.Core.Tests;
+
+/// <summary>
+/// Randomised agreement between every fast path and the naive oracle, with a fixed seed so failures reproduce.
+/// Shapes sweep image widths 1..40 and a few around 257 so every vector width, block size and tail is hit.
+/// </summary>
+public sealed class ConvolutionPropertyTests
+{
+    private const double ExactTolerance = 1e-12;
+    private static readonly VectorTier[] AllTiers = [VectorTier.Scalar, VectorTier.V128, VectorTier.V256, VectorTier.V512];
+
+    internal sealed record RandomCase(int Index, Array2D Image, Array2D Kernel, ConvolutionOptions Options)
+    {
+        public override string ToString() =>
+            $"#{Index}: image {Image.Rows}×{Image.Cols}, kernel {Kernel.Rows}×{Kernel.Cols}, {Options.Mode}/{Options.Boundary}, " +
+            $"fill {Options.FillValue}, stride ({Options.StrideY}, {Options.StrideX})";
+    }
+
+    internal static IEnumerable<RandomCase> Cases(int seed, int count)
+    {
+        var rng = new Random(seed);
+        double[] fills = [0.0, 1.5, -2.0, double.NaN];
+        for (int index = 0; index < count; index++)
+        {
+            int cols = index % 10 == 9 ? rng.Next(250, 270) : index % 40 + 1;
+            int rows = rng.Next(4) == 0 ? 1 : rng.Next(1, 16);
+            bool bigKernel = rng.Next(6) == 0;
+            int kr = bigKernel ? rng.Next(1, rows + 6) : rng.Next(1, 8);
+            int kc = bigKernel ? rng.Next(1, Math.Min(cols, 60) + 6) : rng.Next(1, 10);
+            var image = RandomArray(rng, rows, cols, specials: rng.Next(10) == 0);
+            var kernel = RandomArray(rng, kr, kc, specials: false);
+            var options = new ConvolutionOptions(
+                Mode: (ConvolutionMode)rng.Next(3),
+                Boundary: (BoundaryMode)rng.Next(3),
+                FillValue: rng.Next(5) == 0 ? rng.NextDouble() * 10 - 5 : fills[rng.Next(fills.Length)],
+                StrideY: rng.Next(2) == 0 ? 1 : rng.Next(1, 7),
+                StrideX: rng.Next(2) == 0 ? 1 : rng.Next(1, 7));
+            yield return new RandomCase(index, image, kernel, options);
+        }
+    }
+
+    internal static Array2D RandomArray(Random rng, int rows, int cols, bool specials)
+    {
+        var a = new Array2D(rows, cols);
+        var d = a.Data;
+        for (int i = 0; i < d.Length; i++) d[i] = rng.NextDouble() * 2 - 1;
+        if (specials && d.Length > 0)
+        {
+            // One NaN or ±∞ somewhere: the masked tail lanes and the boundary tables must not spread it.
+            double[] s = [double.NaN, double.PositiveInfinity, double.NegativeInfinity];
+            d[rng.Next(d.Length)] = s[rng.Next(3)];
+        }
+        return a;
+    }
+
+    private static bool TryGeometry(RandomCase c, out ConvolutionGeometry g)
+    {
+        try
+        {
+            g = ConvolutionGeometry.Compute(c.Image.Rows, c.Image.Cols, c.Kernel.Rows, c.Kernel.Cols, c.Options);
+            return true;
+        }
+        catch (ConvolutionRefusedException)
+        {
+            g = default;
+            return false;
+        }
+    }
+
+    [Fact]
+    public void Direct_AtEveryVectorTier_EqualsNaive()
+    {
+        int compared = 0;
+        foreach (var c in Cases(seed: 20261130, count: 800))
+        {
+            if (!TryGeometry(c, out var g))
+            {
+                Assert.Throws<ConvolutionRefusedException>(() => Convolver.Convolve2D(c.Image, c.Kernel, c.Options with { Method = ConvolutionMethod.Direct }));
+                continue;
+            }
+            var (image, kernel) = g.Swapped ? (c.Kernel, c.Image) : (c.Image, c.Kernel);
+            var expected = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Naive, default);
+            foreach (var tier in AllTiers)
+            {
+                var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier);
+                ArrayAssert.Close(expected, actual, ExactTolerance, $"{c} [direct {tier}]");
+            }
+            var viaPublic = Convolver.Convolve2D(c.Image, c.Kernel, c.Options with { Method = ConvolutionMethod.Direct });
+            ArrayAssert.Close(expected, viaPublic, ExactTolerance, $"{c} [direct, public entry]");
+            compared++;
+        }
+        Assert.True(compared > 600, $"only {compared} of 800 random cases were computable");
+    }
+
+    [Fact]
+    public void DirectTiers_UseTheKernelsTheyClaim()
+    {
+        // The lane kernel runs for stride 1, the dot kernel otherwise; the dot kernel narrows its vectors for short rows.
+        Assert.Equal(VectorTiers.Widest, DirectConvolution.ChooseTier(1, 3));
+        Assert.Equal(VectorTier.Scalar, DirectConvolution.ChooseTier(2, 1));
+        Assert.True(DirectConvolution.ChooseTier(2, 2) <= VectorTier.V128);
+        Assert.True(DirectConvolution.ChooseTier(5, 4).Lanes() <= 4);
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int> ThreadCases() => new()
+    {
+        { 300, 257, 5, 5, 1, 1, (int)BoundaryMode.Fill },
+        { 401, 263, 4, 4, 5, 5, (int)BoundaryMode.Symm },
+        { 190, 131, 9, 3, 2, 3, (int)BoundaryMode.Wrap },
+        { 130, 70, 1, 1, 1, 1, (int)BoundaryMode.Fill },
+    };
+
+    [Theory]
+    [MemberData(nameof(ThreadCases))]
+    public void Threads_GiveBitwiseIdenticalResults(int rows, int cols, int kr, int kc, int sy, int sx, int boundary)
+    {
+        var rng = new Random(rows * 7919 + cols);
+        var image = RandomArray(rng, rows, cols, specials: false);
+        var kernel = RandomArray(rng, kr, kc, specials: false);
+        foreach (var method in new[] { ConvolutionMethod.Direct, ConvolutionMethod.Naive })
+        {
+            var options = new ConvolutionOptions(Mode: ConvolutionMode.Full, Boundary: (BoundaryMode)boundary, FillValue: 0.5,
+                StrideY: sy, StrideX: sx, Method: method);
+            var single = Convolver.Convolve2D(image, kernel, options);
+            Assert.True(single.Rows > RowBands.BandRows, "the case must span several bands to exercise the split");
+            foreach (int threads in new[] { 2, 3, 8 })
+                ArrayAssert.BitwiseEqual(single, Convolver.Convolve2D(image, kernel, options with { Threads = threads }), $"{method}, {threads} threads");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Cancelled_Throws(int threads)
+    {
+        var image = new Array2D(200, 200);
+        var kernel = new Array2D(3, 3);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            Convolver.Convolve2D(image, kernel, new ConvolutionOptions(Threads: threads), cts.Token));
+    }
+
+    [Fact]
+    public void ThreadsBelowOne_Refused()
+    {
+        var e = Assert.Throws<ConvolutionRefusedException>(() =>
+            Convolver.Convolve2D(new Array2D(4, 4), new Array2D(2, 2), new ConvolutionOptions(Threads: 0)));
+        Assert.Contains("Threads", e.Message);
+    }
+}
