@@ -11,6 +11,10 @@ public static class Examples
     public const string TutorialConvolution =
         """{"image": {"generate": {"shape": [3000, 3000], "fill": "zeros", "seed": 0}}, "kernel": {"generate": {"shape": [4, 4], "fill": "normal", "seed": 1}}, "mode": "full", "boundary": "fill", "stride": [5, 5], "method": "auto"}""";
 
+    /// <summary>The tutorial's benchmark with every default written out (2 filters shown; the default count is the processor count).</summary>
+    public const string TutorialBenchmark =
+        """{"image": {"shape": [3000, 3000], "fill": "zeros", "seed": 0}, "kernel": {"shape": [4, 4], "count": 2, "seed": 0}, "iterations": 100, "mode": "full", "boundary": "fill", "stride": [5, 5], "method": "auto", "strategies": ["serial", "parallel", "hangfire"], "repetitions": 3, "warmup": 1}""";
+
     /// <summary>A JSON array upload.</summary>
     public const string ArrayUpload = """{"data": [[1, 2], [3, 4]]}""";
 }

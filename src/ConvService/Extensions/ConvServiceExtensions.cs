@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ConvService.Benchmarks;
 using ConvService.Http;
 using ConvService.Jobs;
 using ConvService.Options;
@@ -38,6 +39,11 @@ public static class ConvServiceExtensions
         services.AddSingleton<ConvolutionSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();
+        services.AddSingleton<IBenchmarkStore, InMemoryBenchmarkStore>();
+        services.AddSingleton<BenchmarkPlanner>();
+        services.AddSingleton<BenchmarkRunner>();
+        services.AddSingleton<BenchmarkService>();
+        services.AddTransient<BenchmarkJob>();
 
         // One storage instance per host, registered before AddHangfire so Hangfire's own registration (which would
         // read the process-wide JobStorage.Current) is skipped: several hosts in one process never share a queue.
@@ -62,6 +68,15 @@ public static class ConvServiceExtensions
             server.WorkerCount = options.EffectiveWorkers;
             server.Queues = [QueueNames.Convolutions];
             // How soon a job deleted on another node notices; the default is 5 s.
+            server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+        });
+
+        // Benchmarks get a server of their own with one worker: they never queue behind small jobs, and run one at a time.
+        services.AddHangfireServer((_, server) =>
+        {
+            server.ServerName = $"{options.EffectiveNodeName}:{QueueNames.Benchmarks}";
+            server.WorkerCount = 1;
+            server.Queues = [QueueNames.Benchmarks];
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
         });
 

@@ -53,6 +53,12 @@ internal sealed class RequestExamplesFilter : IOperationFilter
             ("small", "A 3×3 image and a 2×2 kernel, same mode", Examples.SmallConvolution),
             ("tutorial", "The IRSA tutorial's case: 3000×3000 ⊛ 4×4 normal filter, full, [::5, ::5]", Examples.TutorialConvolution),
         ],
+        ["SubmitBenchmark"] =
+        [
+            ("tutorial", "The IRSA tutorial's experiment: every default (an empty body does the same)", "{}"),
+            ("explicit", "The same defaults written out", Examples.TutorialBenchmark),
+            ("quick", "The tutorial's case with 20 iterations", """{"iterations": 20}"""),
+        ],
         ["UploadArray"] = [("json", "A 2×2 array as JSON rows", Examples.ArrayUpload)],
     };
 

@@ -103,6 +103,7 @@ public sealed class ArrayContentResult(Array2D array, ArrayFormat format, Stored
             writer.WriteEndArray();
             writer.WriteString("dtype", info.Dtype);
             writer.WriteNumber("bytes", info.Bytes);
+            writer.WriteString("sha256", info.Sha256);
             writer.WritePropertyName("data");
         }
         writer.WriteStartArray();

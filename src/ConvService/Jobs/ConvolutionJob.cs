@@ -61,7 +61,7 @@ public sealed class ConvolutionJob(
             double computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
             var stored = await arrays.PutAsync(output, CancellationToken.None);
-            await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: Summarize(output, stored.Id));
+            await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: Summarize(output, stored));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -100,11 +100,11 @@ public sealed class ConvolutionJob(
         signals.Completed(record.Id);
     }
 
-    /// <summary>Min, max, mean and checksum of a result in one pass over the data.</summary>
-    public static JobResultSummary Summarize(Array2D output, string arrayId)
+    /// <summary>Min, max and mean of a result in one pass over the data; the checksum comes from the store.</summary>
+    public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored)
     {
         int[] shape = [output.Rows, output.Cols];
-        string sha = ArrayId.DataSha256(output);
+        string sha = stored.Sha256, arrayId = stored.Id;
         if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, sha, arrayId);
         double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
         foreach (double v in output.Span)

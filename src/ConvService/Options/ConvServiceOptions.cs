@@ -76,6 +76,10 @@ public sealed class LimitsOptions
     [Range(1, int.MaxValue)]
     public long MaxJsonResultValues { get; set; } = 4_000_000;
 
+    /// <summary>Most compute a benchmark may be estimated to need (all strategies, repetitions and warm-up), in seconds.</summary>
+    [Range(1, 1_000_000)]
+    public double MaxBenchmarkSeconds { get; set; } = 1800;
+
     /// <summary>Largest page of <c>GET /convolutions</c>.</summary>
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 1000;

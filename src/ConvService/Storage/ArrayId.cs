@@ -5,38 +5,30 @@ using ConvService.Core.Arrays;
 
 namespace ConvService.Storage;
 
-/// <summary>Content ids: SHA-256 over the shape (two little-endian int64) followed by the float64 data.</summary>
+/// <summary>
+/// Content ids. One SHA-256 pass over the little-endian float64 data gives the data digest (reported as a result's
+/// <c>sha256</c>); the id is SHA-256 over the shape (two little-endian int64) and that digest. One pass over the pixels
+/// yields both, so storing a result costs one hash, not two.
+/// </summary>
 public static class ArrayId
 {
     /// <summary>Length of an id in characters.</summary>
     public const int Length = 64;
 
-    /// <summary>Computes the id of <paramref name="array"/>.</summary>
-    public static string Compute(Array2D array)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> shape = stackalloc byte[16];
-        BinaryPrimitives.WriteInt64LittleEndian(shape, array.Rows);
-        BinaryPrimitives.WriteInt64LittleEndian(shape[8..], array.Cols);
-        hash.AppendData(shape);
-        AppendData(hash, array);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    /// <summary>SHA-256 of the data alone, as reported in result summaries.</summary>
-    public static string DataSha256(Array2D array)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        AppendData(hash, array);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    /// <summary>Appends the array's raw little-endian float64 bytes to a running hash.</summary>
-    public static void AppendData(IncrementalHash hash, Array2D array)
+    /// <summary>The id and data digest of <paramref name="array"/>, from one pass over its data.</summary>
+    public static ArrayHash Compute(Array2D array)
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Array ids are defined over little-endian float64 bytes.");
-        hash.AppendData(MemoryMarshal.AsBytes(array.Span));
+        Span<byte> data = stackalloc byte[32];
+        SHA256.HashData(MemoryMarshal.AsBytes(array.Span), data);
+        Span<byte> header = stackalloc byte[16 + 32];
+        BinaryPrimitives.WriteInt64LittleEndian(header, array.Rows);
+        BinaryPrimitives.WriteInt64LittleEndian(header[8..], array.Cols);
+        data.CopyTo(header[16..]);
+        Span<byte> id = stackalloc byte[32];
+        SHA256.HashData(header, id);
+        return new ArrayHash(Convert.ToHexStringLower(id), Convert.ToHexStringLower(data));
     }
 
     /// <summary>True when <paramref name="id"/> has the form of an array id.</summary>
@@ -49,3 +41,8 @@ public static class ArrayId
         return true;
     }
 }
+
+/// <summary>An array's content id and the SHA-256 of its data alone.</summary>
+/// <param name="Id">Content id (64 lowercase hex digits).</param>
+/// <param name="DataSha256">SHA-256 of the little-endian float64 data, row-major.</param>
+public readonly record struct ArrayHash(string Id, string DataSha256);

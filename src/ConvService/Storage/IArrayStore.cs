@@ -3,7 +3,7 @@ using ConvService.Core.Arrays;
 namespace ConvService.Storage;
 
 /// <summary>
-/// Content-addressed storage for images, kernels and results. Ids are SHA-256 of shape and data
+/// Content-addressed storage for images, kernels and results. Ids are SHA-256 of shape and data digest
 /// (<see cref="ArrayId"/>), so the same content always has the same id and writes are idempotent.
 /// </summary>
 public interface IArrayStore
@@ -37,10 +37,12 @@ public interface IArrayStore
 /// <param name="Shape">[rows, cols].</param>
 /// <param name="Dtype">Always "float64": every input is converted on the way in.</param>
 /// <param name="Bytes">Data size in bytes.</param>
-public sealed record StoredArrayInfo(string Id, int[] Shape, string Dtype, long Bytes)
+/// <param name="Sha256">SHA-256 of the data alone (little-endian float64, row-major).</param>
+public sealed record StoredArrayInfo(string Id, int[] Shape, string Dtype, long Bytes, string Sha256)
 {
-    /// <summary>Describes <paramref name="array"/> stored under <paramref name="id"/>.</summary>
-    public static StoredArrayInfo Of(string id, Array2D array) => new(id, [array.Rows, array.Cols], "float64", array.Length * sizeof(double));
+    /// <summary>Describes <paramref name="array"/> stored under <paramref name="hash"/>.</summary>
+    public static StoredArrayInfo Of(ArrayHash hash, Array2D array) =>
+        new(hash.Id, [array.Rows, array.Cols], "float64", array.Length * sizeof(double), hash.DataSha256);
 }
 
 /// <summary>What <see cref="IArrayStore.DeleteAsync"/> did.</summary>

@@ -11,9 +11,10 @@ namespace ConvService.Storage;
 /// </summary>
 public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : IArrayStore
 {
-    private sealed class Entry(string id, Array2D array)
+    private sealed class Entry(ArrayHash hash, Array2D array)
     {
-        public string Id { get; } = id;
+        public ArrayHash Hash { get; } = hash;
+        public string Id => Hash.Id;
         public Array2D Array { get; } = array;
         public long Bytes => Array.Length * sizeof(double);
         public int Pins;
@@ -32,14 +33,15 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     /// <inheritdoc />
     public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default)
     {
-        string id = ArrayId.Compute(array); // hash outside the lock: it is the expensive part
+        var hash = ArrayId.Compute(array); // hash outside the lock: it is the expensive part
+        string id = hash.Id;
         long bytes = array.Length * sizeof(double);
         lock (_gate)
         {
             if (_entries.TryGetValue(id, out var existing))
             {
                 Touch(existing);
-                return ValueTask.FromResult(StoredArrayInfo.Of(id, existing.Array));
+                return ValueTask.FromResult(StoredArrayInfo.Of(existing.Hash, existing.Array));
             }
             if (bytes > _budget)
                 throw new ArrayStoreFullException(
@@ -55,11 +57,11 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
                 throw new ArrayStoreFullException(
                     $"The array store is full of arrays that queued or running jobs still need ({_bytes:N0} of {_budget:N0} bytes). " +
                     "Retry when some jobs have finished.", tooLargeEver: false);
-            var entry = new Entry(id, array);
+            var entry = new Entry(hash, array);
             entry.LruNode = _lru.AddFirst(entry);
             _entries.Add(id, entry);
             _bytes += bytes;
-            return ValueTask.FromResult(StoredArrayInfo.Of(id, array));
+            return ValueTask.FromResult(StoredArrayInfo.Of(hash, array));
         }
     }
 
@@ -78,7 +80,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     public ValueTask<StoredArrayInfo?> TryGetInfoAsync(string id, CancellationToken cancellationToken = default)
     {
         lock (_gate)
-            return ValueTask.FromResult(_entries.TryGetValue(id, out var entry) ? StoredArrayInfo.Of(id, entry.Array) : null);
+            return ValueTask.FromResult(_entries.TryGetValue(id, out var entry) ? StoredArrayInfo.Of(entry.Hash, entry.Array) : null);
     }
 
     /// <inheritdoc />

@@ -1,0 +1,100 @@
+using ConvService.Benchmarks;
+using ConvService.Http;
+using ConvService.Jobs;
+using ConvService.Options;
+using ConvService.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Apis;
+
+/// <summary>Benchmarks: the IRSA tutorial's experiment (or any size) across execution strategies.</summary>
+public static class BenchmarksApi
+{
+    /// <summary>Maps <c>/benchmarks</c>.</summary>
+    public static IEndpointRouteBuilder MapBenchmarksApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/benchmarks").WithTags("Benchmarks");
+        group.MapPost("/", SubmitAsync).WithName("SubmitBenchmark")
+            .WithSummary("Queue a benchmark; an empty body {} runs the IRSA tutorial's experiment. With ?wait=SECONDS answer 200 with the report if it ends in time.")
+            .Accepts<BenchmarkRequest>("application/json")
+            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);
+        group.MapGet("/", ListAsync).WithName("ListBenchmarks").WithSummary("Benchmarks, newest first.").ProducesProblem(400);
+        group.MapGet("/{id}", GetAsync).WithName("GetBenchmark").WithSummary("One benchmark: progress, environment, per-strategy timings and speedups.").ProducesProblem(404);
+        group.MapGet("/{id}/chart.svg", GetChartAsync).WithName("GetBenchmarkChart")
+            .WithSummary("Speedup per strategy against the ideal line, as SVG for a browser.")
+            .Produces<string>(StatusCodes.Status200OK, "image/svg+xml").ProducesProblem(404).ProducesProblem(409);
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteBenchmark")
+            .WithSummary("Cancel a queued or running benchmark (200), or delete a finished one (204).").ProducesProblem(404);
+        return app;
+    }
+
+    /// <summary>Submits a benchmark.</summary>
+    public static async Task<Results<Ok<BenchmarkReport>, Accepted<BenchmarkReport>>> SubmitAsync(
+        HttpRequest httpRequest, [AsParameters] WaitQuery query, BenchmarkService service, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        var wait = query.Validate(options.Value.Limits.MaxWaitSeconds);
+        var request = await RequestBody.ReadJsonAsync<BenchmarkRequest>(httpRequest, "{} (the tutorial's defaults) or {\"iterations\": 20}", cancellationToken);
+        var report = await service.SubmitAsync(request, cancellationToken);
+        if (wait > TimeSpan.Zero)
+        {
+            report = await service.WaitAsync(report.Id, wait, cancellationToken) ?? report;
+            if (report.Status.IsFinished()) return TypedResults.Ok(report);
+        }
+        return TypedResults.Accepted($"/benchmarks/{report.Id}", report);
+    }
+
+    /// <summary>Lists benchmarks.</summary>
+    public static async Task<Ok<BenchmarkPage>> ListAsync([AsParameters] ListQuery query, IBenchmarkStore benchmarks, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        int max = options.Value.Limits.MaxPageSize;
+        int limit = query.Limit ?? 50;
+        if (limit < 1 || limit > max) throw RequestRejectedException.BadRequest($"limit {limit} is out of range: use 1 to {max}.");
+        if (query.Status is not null) throw RequestRejectedException.BadRequest("GET /benchmarks has no status filter; page with limit and after.");
+        if (query.After is { } after && !JobIds.IsWellFormed(after))
+            throw RequestRejectedException.BadRequest($"after '{after}' is not a benchmark id: pass the 'next' value of the previous page.");
+        var page = await benchmarks.ListAsync(limit + 1, query.After, cancellationToken);
+        var items = page.Count > limit ? page.Take(limit).ToList() : page;
+        return TypedResults.Ok(new BenchmarkPage(items, page.Count > limit ? items[^1].Id : null));
+    }
+
+    /// <summary>Gets one benchmark, optionally waiting for it to finish.</summary>
+    public static async Task<Ok<BenchmarkReport>> GetAsync(string id, [AsParameters] WaitQuery query, BenchmarkService service,
+        IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    {
+        var wait = query.Validate(options.Value.Limits.MaxWaitSeconds);
+        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
+        var report = (wait > TimeSpan.Zero ? await service.WaitAsync(id, wait, cancellationToken) : await service.GetAsync(id, cancellationToken))
+            ?? throw NotFound(id);
+        return TypedResults.Ok(report);
+    }
+
+    /// <summary>The speedup chart.</summary>
+    public static async Task<ContentHttpResult> GetChartAsync(string id, BenchmarkService service, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
+        var report = await service.GetAsync(id, cancellationToken) ?? throw NotFound(id);
+        if (report.Status != JobStatus.Succeeded)
+            throw new RequestRejectedException(StatusCodes.Status409Conflict, "No chart yet",
+                $"Benchmark {id} is {report.Status.ToString().ToLowerInvariant()}; the chart exists once it has succeeded. Use GET /benchmarks/{id}?wait=60.");
+        return TypedResults.Content(BenchmarkSummary.Chart(report), "image/svg+xml");
+    }
+
+    /// <summary>Cancels or deletes a benchmark.</summary>
+    public static async Task<Results<Ok<BenchmarkReport>, NoContent>> DeleteAsync(string id, BenchmarkService service, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
+        var (outcome, report) = await service.CancelOrDeleteAsync(id, cancellationToken);
+        return outcome switch
+        {
+            DeleteOutcome.Cancelled => TypedResults.Ok(report!),
+            DeleteOutcome.Deleted => TypedResults.NoContent(),
+            _ => throw NotFound(id),
+        };
+    }
+
+    private static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(
+        JobIds.IsWellFormed(id)
+            ? $"No benchmark {id}: it never existed or was deleted."
+            : $"No benchmark '{(id.Length > 80 ? id[..80] + "…" : id)}': benchmark ids are 32 lowercase hex digits, as returned by POST /benchmarks.");
+}

@@ -1,0 +1,105 @@
+using ConvService.Jobs;
+using ConvService.Storage;
+using Hangfire;
+
+namespace ConvService.Benchmarks;
+
+/// <summary>
+/// The Hangfire job behind <c>POST /benchmarks</c>. It runs on the <c>benchmarks</c> queue, served by a server of
+/// its own with one worker, and holds a distributed lock, so benchmarks run one at a time across every node and
+/// never wait behind small convolution jobs.
+/// </summary>
+[Queue(QueueNames.Benchmarks)]
+[AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+[DisableConcurrentExecution(timeoutInSeconds: 24 * 3600)]
+public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays, BenchmarkRunner runner,
+    JobSignals signals, TimeProvider time, ILogger<BenchmarkJob> logger)
+{
+    /// <summary>Runs benchmark <paramref name="benchmarkId"/>.</summary>
+    public async Task RunAsync(string benchmarkId, CancellationToken cancellationToken)
+    {
+        var (report, started) = await benchmarks.UpdateAsync(benchmarkId, current => current.Status != JobStatus.Queued ? null : current with
+        {
+            Status = JobStatus.Running,
+            StartedAt = time.GetUtcNow(),
+        }, CancellationToken.None);
+        if (report is null || !started) return; // cancelled while queued, or already run by an earlier delivery
+
+        using var userCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var registration = signals.Running(benchmarkId, userCancel);
+        try
+        {
+            var (results, environment, agree) = await runner.RunAsync(report, BenchmarkPlanner.JobTemplate(report), userCancel.Token);
+            await FinishAsync(benchmarkId, current => current with
+            {
+                Status = JobStatus.Succeeded,
+                Results = results,
+                Environment = environment,
+                ResultsAgree = agree,
+                Summary = BenchmarkSummary.Describe(results, environment, agree),
+                Progress = current.Progress with { Completed = current.Progress.Total },
+            });
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await FinishAsync(benchmarkId, current => current with { Status = JobStatus.Cancelled, Error = "Cancelled by request." });
+        }
+        catch (OperationCanceledException)
+        {
+            throw; // server shutdown: Hangfire re-queues it
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Benchmark {BenchmarkId} failed.", benchmarkId);
+            await FinishAsync(benchmarkId, current => current with
+            {
+                Status = JobStatus.Failed,
+                Error = e is RequestRejectedException or InvalidOperationException or Core.Convolution.ConvolutionRefusedException
+                    ? e.Message : "The benchmark failed unexpectedly: " + e.GetType().Name + ".",
+            });
+            throw;
+        }
+        finally
+        {
+            await BenchmarkInputs.ReleaseAsync(arrays, report.Request);
+        }
+    }
+
+    private async Task FinishAsync(string benchmarkId, Func<BenchmarkReport, BenchmarkReport> finish)
+    {
+        await benchmarks.UpdateAsync(benchmarkId, current => current.Status != JobStatus.Running ? null : finish(current) with
+        {
+            FinishedAt = time.GetUtcNow(),
+        }, CancellationToken.None);
+        signals.Completed(benchmarkId);
+    }
+}
+
+/// <summary>Pins a benchmark's image and filters while it is queued or running.</summary>
+public static class BenchmarkInputs
+{
+    /// <summary>Pins every input; false (with nothing left pinned) when one is gone.</summary>
+    public static async ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedBenchmark plan)
+    {
+        var pinned = new List<string>();
+        foreach (var id in Ids(plan))
+        {
+            if (await arrays.PinAsync(id)) { pinned.Add(id); continue; }
+            foreach (var p in pinned) await arrays.UnpinAsync(p);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Releases the pins.</summary>
+    public static async ValueTask ReleaseAsync(IArrayStore arrays, NormalizedBenchmark plan)
+    {
+        foreach (var id in Ids(plan)) await arrays.UnpinAsync(id);
+    }
+
+    private static IEnumerable<string> Ids(NormalizedBenchmark plan)
+    {
+        yield return plan.Image.ArrayId;
+        foreach (var id in plan.Kernel.ArrayIds) yield return id;
+    }
+}

@@ -1,0 +1,140 @@
+using ConvService.Apis.Contracts;
+using ConvService.Core.Convolution;
+using ConvService.Jobs;
+using ConvService.Options;
+using ConvService.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Benchmarks;
+
+/// <summary>
+/// Turns a benchmark request into a normalized, validated plan: defaults filled in (the tutorial's experiment),
+/// inputs generated or looked up and stored once, scipy refusals and limits checked, and the whole run estimated
+/// against <see cref="LimitsOptions.MaxBenchmarkSeconds"/>. Nothing runs here.
+/// </summary>
+public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options)
+{
+    /// <summary>Every strategy the runner knows, in the default run order.</summary>
+    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "hangfire"];
+
+    private static readonly string[] DefaultStrategies = ["serial", "parallel", "hangfire"];
+
+    /// <summary>Validates and resolves a request.</summary>
+    public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
+        BenchmarkRequest request, CancellationToken cancellationToken)
+    {
+        var limits = options.Value.Limits;
+        int iterations = InRange(request.Iterations ?? 100, 1, 100_000, "iterations");
+        int repetitions = InRange(request.Repetitions ?? 3, 1, 100, "repetitions");
+        int warmup = InRange(request.Warmup ?? 1, 0, 10, "warmup");
+        var strategies = NormalizeStrategies(request.Strategies);
+
+        var imageSpec = request.Image ?? new BenchmarkImageSpec();
+        NormalizedBenchmarkImage image;
+        if (imageSpec.ArrayId is not null)
+        {
+            if (imageSpec.Shape is not null || imageSpec.Fill is not null || imageSpec.Seed is not null)
+                throw RequestRejectedException.BadRequest("'image' has an arrayId and generator fields: give either {\"arrayId\": \"...\"} or {\"shape\", \"fill\", \"seed\"}.");
+            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, cancellationToken);
+            image = new NormalizedBenchmarkImage(stored.Shape, null, null, stored.ArrayId);
+        }
+        else
+        {
+            var spec = new GenerateSpec(imageSpec.Shape ?? [3000, 3000], imageSpec.Fill ?? "zeros", imageSpec.Seed ?? 0);
+            var stored = await submitter.ResolveAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, cancellationToken);
+            image = new NormalizedBenchmarkImage(stored.Shape, stored.Generate!.Fill, spec.Seed, stored.ArrayId);
+        }
+
+        var kernelSpec = request.Kernel ?? new BenchmarkKernelSpec();
+        NormalizedBenchmarkKernels kernels;
+        if (kernelSpec.ArrayId is not null)
+        {
+            if (kernelSpec.Shape is not null || kernelSpec.Fill is not null || kernelSpec.Seed is not null)
+                throw RequestRejectedException.BadRequest("'kernel' has an arrayId and generator fields: give either {\"arrayId\": \"...\", \"count\": n} or {\"shape\", \"count\", \"seed\", \"fill\"}.");
+            int count = InRange(kernelSpec.Count ?? 1, 1, 1024, "kernel.count");
+            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, cancellationToken);
+            kernels = new NormalizedBenchmarkKernels(stored.Shape, count, null, null, Enumerable.Repeat(stored.ArrayId, count).ToArray());
+        }
+        else
+        {
+            int count = InRange(kernelSpec.Count ?? Environment.ProcessorCount, 1, 1024, "kernel.count");
+            int seed = kernelSpec.Seed ?? 0;
+            string fill = RequestParsing.Word(RequestParsing.ParseFill(kernelSpec.Fill ?? "normal"));
+            int[] shape = kernelSpec.Shape ?? [4, 4];
+            var ids = new string[count];
+            for (int i = 0; i < count; i++)
+            {
+                // Filter i uses seed + i, as the tutorial draws num_cpus independent normal filters.
+                var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
+                ids[i] = stored.ArrayId;
+                shape = stored.Shape;
+            }
+            kernels = new NormalizedBenchmarkKernels(shape, count, seed, fill, ids);
+        }
+
+        var convolution = new ConvolutionRequest(null, null, request.Mode, request.Boundary, request.FillValue, request.Stride ?? new Stride(5, 5), request.Method);
+        // The submitter's option checks and planner are the jobs API's own, so a benchmark refuses exactly what a job would.
+        var jobShape = new NormalizedConvolution(
+            new ArrayReference(image.ArrayId, image.Shape, "arrayId"), new ArrayReference(kernels.ArrayIds[0], kernels.Shape, "arrayId"),
+            RequestParsing.Word(RequestParsing.ParseMode(convolution.Mode)), RequestParsing.Word(RequestParsing.ParseBoundary(convolution.Boundary)),
+            convolution.FillValue ?? 0.0, ValidStride(convolution.Stride!.Value), RequestParsing.Word(RequestParsing.ParseMethod(convolution.Method)), 1);
+        var choice = submitter.Plan(jobShape);
+
+        var plan = new NormalizedBenchmark(image, kernels, iterations, jobShape.Mode, jobShape.Boundary, jobShape.FillValue,
+            jobShape.Stride, jobShape.Method, strategies, repetitions, warmup);
+        double estimatedSeconds = choice.EstimatedMs * plan.ConvolutionsPerRun * (repetitions + warmup) * strategies.Length / 1000.0;
+        if (estimatedSeconds > limits.MaxBenchmarkSeconds)
+            throw RequestRejectedException.Unprocessable(
+                $"This benchmark is estimated at {estimatedSeconds:F0} s of compute ({plan.ConvolutionsPerRun:N0} convolutions × {repetitions + warmup} rounds × {strategies.Length} strategies, " +
+                $"~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}), over the budget of {limits.MaxBenchmarkSeconds:N0} s " +
+                "(ConvService:Limits:MaxBenchmarkSeconds). Lower iterations, repetitions or the image size, use a larger stride, or run fewer strategies.");
+
+        return (plan, choice, estimatedSeconds);
+    }
+
+    /// <summary>The convolution every benchmark run performs (with filter 0; the runner substitutes each filter).</summary>
+    public static ConvolutionJobRecord JobTemplate(BenchmarkReport report)
+    {
+        var plan = report.Request;
+        return new ConvolutionJobRecord
+        {
+            Id = "",
+            Status = JobStatus.Queued,
+            SubmittedAt = report.SubmittedAt,
+            Request = new NormalizedConvolution(
+                new ArrayReference(plan.Image.ArrayId, plan.Image.Shape, "arrayId"), new ArrayReference(plan.Kernel.ArrayIds[0], plan.Kernel.Shape, "arrayId"),
+                plan.Mode, plan.Boundary, plan.FillValue, plan.Stride, plan.Method, 1),
+            Method = report.Method,
+            MethodReason = report.MethodReason,
+            MethodEstimateMs = report.MethodEstimateMs,
+        };
+    }
+
+    private static string[] NormalizeStrategies(string[]? requested)
+    {
+        if (requested is null) return DefaultStrategies;
+        if (requested.Length == 0) throw RequestRejectedException.BadRequest($"'strategies' is empty: name at least one of {string.Join(", ", KnownStrategies)}.");
+        var seen = new List<string>();
+        foreach (var s in requested)
+        {
+            if (s is null || Array.IndexOf(KnownStrategies, s) < 0)
+                throw RequestRejectedException.BadRequest($"Unknown strategy '{s}': use {string.Join(", ", KnownStrategies)}.");
+            if (seen.Contains(s)) throw RequestRejectedException.BadRequest($"Strategy '{s}' is listed twice.");
+            seen.Add(s);
+        }
+        return seen.ToArray();
+    }
+
+    private static int[] ValidStride(Stride stride)
+    {
+        if (stride.Y < 1 || stride.X < 1)
+            throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1.");
+        return [stride.Y, stride.X];
+    }
+
+    private static int InRange(int value, int min, int max, string name)
+    {
+        if (value < min || value > max) throw RequestRejectedException.BadRequest($"'{name}' {value} is out of range: use {min} to {max}.");
+        return value;
+    }
+}

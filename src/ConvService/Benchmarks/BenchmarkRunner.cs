@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
+using ConvService.Jobs;
+using ConvService.Options;
+using ConvService.Storage;
+using Hangfire;
+using MathNet.Numerics.Statistics;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Benchmarks;
+
+/// <summary>
+/// Runs a planned benchmark: warm-up, then repetitions interleaved across strategies (serial, parallel, …,
+/// serial, parallel, …) so machine noise falls on every strategy alike. Every strategy hashes each output once,
+/// so the comparison is fair and the outputs can be compared.
+/// </summary>
+public sealed class BenchmarkRunner(
+    IArrayStore arrays, IJobStore jobs, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
+    JobStorage hangfireStorage, IOptions<ConvServiceOptions> options)
+{
+    private readonly ConvServiceOptions _options = options.Value;
+
+    /// <summary>Convolutions done so far by benchmarks running on this node, for live progress.</summary>
+    public static ConcurrentDictionary<string, StrongBox> LiveProgress { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A mutable counter shared between the runner and readers.</summary>
+    public sealed class StrongBox
+    {
+        /// <summary>Convolutions completed.</summary>
+        public long Completed;
+    }
+
+    private sealed record RunMeasurement(double WallMs, double[] ComputeMs, byte[][] Digests, Dictionary<string, int>? Nodes);
+
+    /// <summary>Measures every strategy; returns results, environment and whether outputs agree.</summary>
+    public async Task<(IReadOnlyList<StrategyResult> Results, BenchmarkEnvironment Environment, bool Agree)> RunAsync(
+        BenchmarkReport report, ConvolutionJobRecord template, CancellationToken cancellationToken)
+    {
+        var plan = report.Request;
+        var image = await arrays.TryGetAsync(plan.Image.ArrayId, cancellationToken)
+            ?? throw new InvalidOperationException("The benchmark image is no longer in the array store; submit the benchmark again.");
+        var kernels = new Array2D[plan.Kernel.Count];
+        for (int i = 0; i < kernels.Length; i++)
+            kernels[i] = await arrays.TryGetAsync(plan.Kernel.ArrayIds[i], cancellationToken)
+                ?? throw new InvalidOperationException("A benchmark filter is no longer in the array store; submit the benchmark again.");
+
+        var coreOptions = RequestParsing.ToCoreOptions(template.Request, template.Method);
+        int workers = _options.EffectiveWorkers;
+        var progress = LiveProgress.GetOrAdd(report.Id, static _ => new StrongBox());
+        // Sampled between strategy runs, when none of this benchmark's own jobs are active: anything counted is someone else's.
+        int concurrent = await jobs.CountActiveAsync(cancellationToken);
+        var measurements = new Dictionary<string, List<RunMeasurement>>();
+        foreach (var strategy in plan.Strategies) measurements[strategy] = [];
+        int hangfireWorkers = HangfireWorkers();
+
+        try
+        {
+            for (int round = 0; round < plan.Warmup + plan.Repetitions; round++)
+            {
+                foreach (var strategy in plan.Strategies)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var run = strategy switch
+                    {
+                        "serial" => RunThreads(image, kernels, plan.Iterations, coreOptions, 1, progress, cancellationToken),
+                        "parallel" => RunThreads(image, kernels, plan.Iterations, coreOptions, workers, progress, cancellationToken),
+                        "parallel-rows" => RunThreads(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, 1, progress, cancellationToken),
+                        "hangfire" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
+                        _ => throw new InvalidOperationException($"Unknown strategy {strategy}."),
+                    };
+                    if (round >= plan.Warmup) measurements[strategy].Add(run);
+                    concurrent = Math.Max(concurrent, await jobs.CountActiveAsync(cancellationToken));
+                }
+            }
+        }
+        finally
+        {
+            LiveProgress.TryRemove(report.Id, out _);
+        }
+
+        var results = new List<StrategyResult>();
+        double? serialMedian = measurements.TryGetValue("serial", out var serialRuns) ? Median(serialRuns) : null;
+        foreach (var strategy in plan.Strategies)
+        {
+            var runs = measurements[strategy];
+            int strategyWorkers = strategy switch { "serial" => 1, "hangfire" => hangfireWorkers, _ => workers };
+            results.Add(Summarize(strategy, runs, plan.ConvolutionsPerRun, strategyWorkers, serialMedian));
+        }
+        bool agree = true;
+        foreach (var runs in measurements.Values)
+            foreach (var run in runs)
+                agree &= Checksum(run.Digests) == results[0].Checksum;
+
+        var environment = new BenchmarkEnvironment(
+            Environment.ProcessorCount, workers, hangfireWorkers, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
+            CpuModel(), SimdDescription(), (GCSettings.IsServerGC ? "server" : "workstation") + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"),
+            concurrent, _options.EffectiveNodeName);
+        return (results, environment, agree);
+    }
+
+    /// <summary>
+    /// Serial (threads = 1) and parallel (threads = workers): the same convolutions spread over a fixed number of
+    /// threads, one convolution per thread at a time, each output hashed once.
+    /// </summary>
+    private static RunMeasurement RunThreads(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options, int threads,
+        StrongBox progress, CancellationToken cancellationToken)
+    {
+        int n = iterations * kernels.Length;
+        var compute = new double[n];
+        var digests = new byte[n][];
+        long start = Stopwatch.GetTimestamp();
+        if (threads == 1)
+        {
+            for (int i = 0; i < n; i++) ConvolveOne(i);
+        }
+        else
+        {
+            // Static round-robin over dedicated threads: no work stealing in the measurement, one convolution per thread at a time.
+            var pool = new Thread[threads];
+            Exception? failure = null;
+            for (int t = 0; t < threads; t++)
+            {
+                int first = t;
+                pool[t] = new Thread(() =>
+                {
+                    try { for (int i = first; i < n; i += threads) ConvolveOne(i); }
+                    catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
+                }) { IsBackground = true, Name = $"benchmark-{t}" };
+                pool[t].Start();
+            }
+            foreach (var thread in pool) thread.Join();
+            if (failure is not null) ExceptionDispatchInfoThrow(failure);
+        }
+        double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        return new RunMeasurement(wall, compute, digests, null);
+
+        void ConvolveOne(int i)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var output = Convolver.Convolve2D(image, kernels[i % kernels.Length], options, cancellationToken);
+            digests[i] = SHA256.HashData(MemoryMarshal.AsBytes(output.Span));
+            compute[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            Interlocked.Increment(ref progress.Completed);
+        }
+    }
+
+    private static void ExceptionDispatchInfoThrow(Exception e) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+
+    /// <summary>
+    /// Every convolution as a Hangfire job — the same <see cref="ConvolutionJob"/> that POST /convolutions runs —
+    /// with the image stored once and referenced by id. The clock stops when the last result is stored.
+    /// </summary>
+    private async Task<RunMeasurement> RunHangfireAsync(string benchmarkId, ConvolutionJobRecord template, NormalizedBenchmark plan,
+        StrongBox progress, CancellationToken cancellationToken)
+    {
+        int n = plan.ConvolutionsPerRun;
+        var ids = new string[n];
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var request = template.Request with
+                {
+                    Kernel = template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[i % plan.Kernel.Count] },
+                };
+                var record = await submitter.EnqueueAsync(request, new MethodChoice(Enum.Parse<ConvolutionMethod>(template.Method, true), template.MethodReason, template.MethodEstimateMs),
+                    benchmarkId, cancellationToken);
+                ids[i] = record.Id;
+            }
+            var compute = new double[n];
+            var digests = new byte[n][];
+            var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < n; i++)
+            {
+                var done = await lifecycle.WaitAsync(ids[i], TimeSpan.FromHours(1), cancellationToken);
+                if (done is not { Status: JobStatus.Succeeded, Result: not null })
+                    throw new InvalidOperationException($"Benchmark convolution job {ids[i]} ended {done?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {done?.Error}");
+                compute[i] = done.ComputeMs ?? 0;
+                digests[i] = Convert.FromHexString(done.Result.Sha256);
+                string node = done.Node ?? "unknown";
+                nodes[node] = nodes.GetValueOrDefault(node) + 1;
+                Interlocked.Increment(ref progress.Completed);
+            }
+            // Waiting in submission order can only observe the last completion late, never early: the wall clock is honest.
+            double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            return new RunMeasurement(wall, compute, digests, nodes);
+        }
+        finally
+        {
+            // Benchmark jobs are measurement, not user jobs: cancel stragglers, then forget the records.
+            foreach (var id in ids)
+            {
+                if (id is null) continue;
+                var (outcome, _) = await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
+                if (outcome == DeleteOutcome.Cancelled) await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
+            }
+        }
+    }
+
+    private static StrategyResult Summarize(string strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
+    {
+        var walls = new double[runs.Count];
+        var computes = new List<double>(runs.Count * convolutions);
+        for (int r = 0; r < runs.Count; r++)
+        {
+            walls[r] = runs[r].WallMs;
+            computes.AddRange(runs[r].ComputeMs);
+        }
+        var wallStats = Stats(walls);
+        var computeStats = Stats(computes.ToArray());
+        double? speedup = serialMedian is { } s ? s / wallStats.Median : null;
+        return new StrategyResult(
+            strategy, convolutions, workers, wallStats, computeStats,
+            ThroughputPerSecond: convolutions / (wallStats.Median / 1000.0),
+            Speedup: speedup,
+            Efficiency: speedup / workers,
+            OverheadPerJobMs: wallStats.Median * workers / convolutions - computeStats.Median,
+            Checksum: Checksum(runs[^1].Digests),
+            Nodes: runs[^1].Nodes);
+    }
+
+    private static double Median(List<RunMeasurement> runs)
+    {
+        var walls = new double[runs.Count];
+        for (int i = 0; i < walls.Length; i++) walls[i] = runs[i].WallMs;
+        return Statistics.Median(walls);
+    }
+
+    private static TimeStats Stats(double[] values) => new(
+        Statistics.Median(values), Statistics.Minimum(values), Statistics.Maximum(values),
+        values.Length > 1 ? Statistics.StandardDeviation(values) : 0,
+        Statistics.Quantile(values, 0.95));
+
+    /// <summary>SHA-256 over the per-output SHA-256 digests, in order.</summary>
+    private static string Checksum(byte[][] digests)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var digest in digests) hash.AppendData(digest);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private int HangfireWorkers()
+    {
+        int total = 0;
+        var cutoff = DateTime.UtcNow - TimeSpan.FromMinutes(1);
+        foreach (var server in hangfireStorage.GetMonitoringApi().Servers())
+            if (server.Heartbeat >= cutoff && server.Queues.Contains(QueueNames.Convolutions)) total += server.WorkersCount;
+        return Math.Max(total, 1);
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    private static string SimdDescription()
+    {
+        var parts = new List<string>();
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) parts.Add("Vector512");
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) parts.Add("Vector256");
+        if (System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated) parts.Add("Vector128");
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported) parts.Add("FMA");
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) parts.Add("AVX2");
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) parts.Add("AVX-512F");
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) parts.Add("AdvSIMD");
+        return parts.Count == 0 ? "scalar" : string.Join(", ", parts);
+    }
+}

@@ -1,0 +1,92 @@
+using ConvService.Core.Convolution;
+using ConvService.Jobs;
+using ConvService.Storage;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
+
+namespace ConvService.Benchmarks;
+
+/// <summary>Submits, waits for, cancels and deletes benchmarks.</summary>
+public sealed class BenchmarkService(
+    BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Plans, records and enqueues a benchmark.</summary>
+    public async Task<BenchmarkReport> SubmitAsync(BenchmarkRequest request, CancellationToken cancellationToken)
+    {
+        var (plan, choice, estimatedSeconds) = await planner.PrepareAsync(request, cancellationToken);
+        var now = time.GetUtcNow();
+        var report = new BenchmarkReport
+        {
+            Id = Guid.CreateVersion7(now).ToString("N"),
+            Status = JobStatus.Queued,
+            SubmittedAt = now,
+            Progress = new BenchmarkProgress(0, (long)plan.ConvolutionsPerRun * (plan.Warmup + plan.Repetitions) * plan.Strategies.Length),
+            Request = plan,
+            Method = RequestParsing.Word(choice.Method),
+            MethodReason = choice.Reason,
+            MethodEstimateMs = choice.EstimatedMs,
+            EstimatedSeconds = estimatedSeconds,
+        };
+        if (!await BenchmarkInputs.PinAsync(arrays, plan))
+            throw RequestRejectedException.Unprocessable("An input array was evicted while the benchmark was being submitted; submit it again.");
+        await benchmarks.CreateAsync(report, cancellationToken);
+        string id = report.Id;
+        string hangfireId = hangfire.Create(Job.FromExpression<BenchmarkJob>(j => j.RunAsync(id, CancellationToken.None)), new EnqueuedState(QueueNames.Benchmarks));
+        var (updated, _) = await benchmarks.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
+        return updated ?? report;
+    }
+
+    /// <summary>The report with live progress when it runs on this node.</summary>
+    public async Task<BenchmarkReport?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var report = await benchmarks.TryGetAsync(id, cancellationToken);
+        if (report is { Status: JobStatus.Running } && BenchmarkRunner.LiveProgress.TryGetValue(id, out var live))
+            report = report with { Progress = report.Progress with { Completed = Interlocked.Read(ref live.Completed) } };
+        return report;
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the benchmark to finish.</summary>
+    public async Task<BenchmarkReport?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            var completed = signals.WhenCompleted(id);
+            var report = await GetAsync(id, cancellationToken);
+            if (report is null || report.Status.IsFinished())
+            {
+                signals.Completed(id);
+                return report;
+            }
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero) return report;
+            await Task.WhenAny(completed, Task.Delay(remaining < PollInterval ? remaining : PollInterval, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Cancels a queued or running benchmark, or deletes a finished one.</summary>
+    public async Task<(DeleteOutcome Outcome, BenchmarkReport? Report)> CancelOrDeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        var (report, cancelled) = await benchmarks.UpdateAsync(id, current => current.Status.IsFinished() ? null : current with
+        {
+            Status = JobStatus.Cancelled,
+            FinishedAt = time.GetUtcNow(),
+            Error = "Cancelled by request.",
+        }, cancellationToken);
+        if (report is null) return (DeleteOutcome.NotFound, null);
+        if (!cancelled)
+        {
+            await benchmarks.DeleteAsync(id, cancellationToken);
+            return (DeleteOutcome.Deleted, report);
+        }
+        // A running benchmark releases its inputs when its job unwinds; a queued one never will, so release here.
+        if (!signals.TryCancelRunning(id) && report.StartedAt is null) await BenchmarkInputs.ReleaseAsync(arrays, report.Request);
+        if (report.HangfireJobId is { } hangfireId) hangfire.Delete(hangfireId);
+        signals.Completed(id);
+        return (DeleteOutcome.Cancelled, report);
+    }
+}
