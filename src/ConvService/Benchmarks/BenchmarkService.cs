@@ -11,8 +11,6 @@ namespace ConvService.Benchmarks;
 public sealed class BenchmarkService(
     BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time)
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-
     /// <summary>Plans, records and enqueues a benchmark.</summary>
     public async Task<BenchmarkReport> SubmitAsync(BenchmarkRequest request, CancellationToken cancellationToken)
     {
@@ -49,24 +47,8 @@ public sealed class BenchmarkService(
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> for the benchmark to finish.</summary>
-    public async Task<BenchmarkReport?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = time.GetUtcNow() + timeout;
-        while (true)
-        {
-            var completed = signals.WhenCompleted(id);
-            var report = await GetAsync(id, cancellationToken);
-            if (report is null || report.Status.IsFinished())
-            {
-                signals.Completed(id);
-                return report;
-            }
-            var remaining = deadline - time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return report;
-            await Task.WhenAny(completed, Task.Delay(remaining < PollInterval ? remaining : PollInterval, time, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
+    public Task<BenchmarkReport?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
+        signals.WaitUntilFinishedAsync(id, ct => new ValueTask<BenchmarkReport?>(GetAsync(id, ct)), static r => r.Status.IsFinished(), timeout, time, cancellationToken);
 
     /// <summary>Cancels a queued or running benchmark, or deletes a finished one.</summary>
     public async Task<(DeleteOutcome Outcome, BenchmarkReport? Report)> CancelOrDeleteAsync(string id, CancellationToken cancellationToken)

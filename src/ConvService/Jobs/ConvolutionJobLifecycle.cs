@@ -17,28 +17,9 @@ public enum DeleteOutcome
 /// <summary>Waiting for, cancelling and deleting jobs — shared by the jobs API and the benchmark runner.</summary>
 public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time)
 {
-    // Jobs may finish on another node, whose signal never reaches this process; the store is polled this often too.
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
-
     /// <summary>Waits up to <paramref name="timeout"/> for the job to finish; returns its latest record (null when unknown).</summary>
-    public async Task<ConvolutionJobRecord?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = time.GetUtcNow() + timeout;
-        while (true)
-        {
-            var completed = signals.WhenCompleted(id); // before the read, so a completion in between is not missed
-            var record = await jobs.TryGetAsync(id, cancellationToken);
-            if (record is null || record.Status.IsFinished())
-            {
-                signals.Completed(id); // wake other waiters and drop the registration
-                return record;
-            }
-            var remaining = deadline - time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return record;
-            await Task.WhenAny(completed, Task.Delay(remaining < PollInterval ? remaining : PollInterval, time, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
+    public Task<ConvolutionJobRecord?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
+        signals.WaitUntilFinishedAsync(id, ct => jobs.TryGetAsync(id, ct), static r => r.Status.IsFinished(), timeout, time, cancellationToken);
 
     /// <summary>Cancels a queued or running job, or deletes a finished one with its result.</summary>
     public async Task<(DeleteOutcome Outcome, ConvolutionJobRecord? Record)> CancelOrDeleteAsync(string id, CancellationToken cancellationToken)

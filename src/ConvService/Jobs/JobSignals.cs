@@ -8,6 +8,7 @@ namespace ConvService.Jobs;
 /// </summary>
 public sealed class JobSignals
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _completions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
@@ -24,11 +25,29 @@ public sealed class JobSignals
         if (_completions.TryRemove(id, out var tcs)) tcs.TrySetResult();
     }
 
-    /// <summary>Forgets a waiter registration that nobody needs any more (timeouts), so the map cannot grow.</summary>
-    public void Forget(string id, Task waiter)
+    /// <summary>
+    /// Reads a record until it is finished or <paramref name="timeout"/> passes, waking at once on <see cref="Completed"/>
+    /// and polling the store meanwhile (a job may finish on another node, whose signal never reaches this process).
+    /// </summary>
+    /// <returns>The last record read (null when unknown).</returns>
+    public async Task<T?> WaitUntilFinishedAsync<T>(string id, Func<CancellationToken, ValueTask<T?>> read, Func<T, bool> isFinished,
+        TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) where T : class
     {
-        if (!waiter.IsCompleted && _completions.TryGetValue(id, out var tcs) && tcs.Task == waiter)
-            ((ICollection<KeyValuePair<string, TaskCompletionSource>>)_completions).Remove(new(id, tcs));
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            var completed = WhenCompleted(id); // registered before the read, so a completion in between is not missed
+            var record = await read(cancellationToken);
+            if (record is null || isFinished(record))
+            {
+                Completed(id); // wake other waiters and drop the registration
+                return record;
+            }
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero) return record;
+            await Task.WhenAny(completed, Task.Delay(remaining < PollInterval ? remaining : PollInterval, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>Registers a running job's cancellation source; dispose the result when the job ends.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ConvService.Benchmarks;
 
 namespace ConvService.Storage;
@@ -25,7 +24,7 @@ public interface IBenchmarkStore
 /// <summary>Benchmark reports in process memory.</summary>
 public sealed class InMemoryBenchmarkStore : IBenchmarkStore
 {
-    private readonly ConcurrentDictionary<string, BenchmarkReport> _reports = new(StringComparer.Ordinal);
+    private readonly AtomicRecordMap<BenchmarkReport> _reports = new();
 
     /// <inheritdoc />
     public ValueTask CreateAsync(BenchmarkReport report, CancellationToken cancellationToken = default)
@@ -35,31 +34,18 @@ public sealed class InMemoryBenchmarkStore : IBenchmarkStore
     }
 
     /// <inheritdoc />
-    public ValueTask<BenchmarkReport?> TryGetAsync(string id, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_reports.TryGetValue(id, out var report) ? report : null);
+    public ValueTask<BenchmarkReport?> TryGetAsync(string id, CancellationToken cancellationToken = default) => ValueTask.FromResult(_reports.TryGet(id));
 
     /// <inheritdoc />
     public ValueTask<(BenchmarkReport? Report, bool Changed)> UpdateAsync(string id, Func<BenchmarkReport, BenchmarkReport?> update, CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            if (!_reports.TryGetValue(id, out var current)) return ValueTask.FromResult<(BenchmarkReport?, bool)>((null, false));
-            var next = update(current);
-            if (next is null) return ValueTask.FromResult<(BenchmarkReport?, bool)>((current, false));
-            if (_reports.TryUpdate(id, next, current)) return ValueTask.FromResult<(BenchmarkReport?, bool)>((next, true));
-        }
+        var (record, _, changed) = _reports.Update(id, update);
+        return ValueTask.FromResult((record, changed));
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, CancellationToken cancellationToken = default)
-    {
-        var matches = new List<BenchmarkReport>();
-        foreach (var report in _reports.Values)
-            if (after is null || string.CompareOrdinal(report.Id, after) < 0) matches.Add(report);
-        matches.Sort(static (a, b) => string.CompareOrdinal(b.Id, a.Id));
-        if (matches.Count > limit) matches.RemoveRange(limit, matches.Count - limit);
-        return ValueTask.FromResult<IReadOnlyList<BenchmarkReport>>(matches);
-    }
+    public ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<BenchmarkReport>>(_reports.Page(static r => r.Id, static _ => true, limit, after));
 
     /// <inheritdoc />
     public ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => ValueTask.FromResult(_reports.TryRemove(id, out _));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ConvService.Jobs;
 using ConvService.Options;
 using Microsoft.Extensions.Options;
@@ -8,7 +7,7 @@ namespace ConvService.Storage;
 /// <summary>Job records in process memory; the oldest finished jobs are forgotten beyond <see cref="LimitsOptions.MaxRetainedJobs"/>.</summary>
 public sealed class InMemoryJobStore(IOptions<ConvServiceOptions> options) : IJobStore
 {
-    private readonly ConcurrentDictionary<string, ConvolutionJobRecord> _jobs = new(StringComparer.Ordinal);
+    private readonly AtomicRecordMap<ConvolutionJobRecord> _jobs = new();
     private readonly int _maxRetained = options.Value.Limits.MaxRetainedJobs;
     private int _active;
     private int _trimming;
@@ -24,40 +23,23 @@ public sealed class InMemoryJobStore(IOptions<ConvServiceOptions> options) : IJo
 
     /// <inheritdoc />
     public ValueTask<ConvolutionJobRecord?> TryGetAsync(string id, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_jobs.TryGetValue(id, out var job) ? job : null);
+        ValueTask.FromResult(_jobs.TryGet(id));
 
     /// <inheritdoc />
     public ValueTask<(ConvolutionJobRecord? Record, bool Changed)> UpdateAsync(
         string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            if (!_jobs.TryGetValue(id, out var current)) return ValueTask.FromResult<(ConvolutionJobRecord?, bool)>((null, false));
-            var next = update(current);
-            if (next is null) return ValueTask.FromResult<(ConvolutionJobRecord?, bool)>((current, false));
-            if (_jobs.TryUpdate(id, next, current))
-            {
-                if (!current.Status.IsFinished() && next.Status.IsFinished()) Interlocked.Decrement(ref _active);
-                return ValueTask.FromResult<(ConvolutionJobRecord?, bool)>((next, true));
-            }
-            // Lost a race with another writer: re-read and re-apply, like an optimistic-concurrency retry.
-        }
+        var (record, previous, changed) = _jobs.Update(id, update);
+        if (changed && !previous!.Status.IsFinished() && record!.Status.IsFinished()) Interlocked.Decrement(ref _active);
+        return ValueTask.FromResult((record, changed));
     }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default)
     {
-        var matches = new List<ConvolutionJobRecord>();
-        foreach (var job in _jobs.Values)
-        {
-            if (job.BenchmarkId is not null) continue;
-            if (status is not null && job.Status != status) continue;
-            if (after is not null && string.CompareOrdinal(job.Id, after) >= 0) continue;
-            matches.Add(job);
-        }
-        matches.Sort(static (a, b) => string.CompareOrdinal(b.Id, a.Id));
-        if (matches.Count > limit) matches.RemoveRange(limit, matches.Count - limit);
-        return ValueTask.FromResult<IReadOnlyList<ConvolutionJobRecord>>(matches);
+        // Benchmark convolutions are measurement, not user jobs: the list hides them.
+        var page = _jobs.Page(static j => j.Id, job => job.BenchmarkId is null && (status is null || job.Status == status), limit, after);
+        return ValueTask.FromResult<IReadOnlyList<ConvolutionJobRecord>>(page);
     }
 
     /// <inheritdoc />
