@@ -72,7 +72,7 @@ public sealed class ConvolutionPropertyTests
     }
 
     [Fact]
-    public void Direct_AtEveryVectorTier_EqualsNaive()
+    public void Direct_AtEveryVectorTierAndLayout_EqualsNaive()
     {
         int compared = 0;
         foreach (var c in Cases(seed: 20261130, count: 800))
@@ -85,10 +85,11 @@ public sealed class ConvolutionPropertyTests
             var (image, kernel) = g.Swapped ? (c.Kernel, c.Image) : (c.Image, c.Kernel);
             var expected = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Naive, default);
             foreach (var tier in AllTiers)
-            {
-                var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier);
-                ArrayAssert.Close(expected, actual, ExactTolerance, $"{c} [direct {tier}]");
-            }
+                foreach (bool padded in new[] { false, true })
+                {
+                    var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier, padded);
+                    ArrayAssert.Close(expected, actual, ExactTolerance, $"{c} [direct {tier}, {(padded ? "padded copy" : "row edges")}]");
+                }
             var viaPublic = Convolver.Convolve2D(c.Image, c.Kernel, c.Options with { Method = ConvolutionMethod.Direct });
             ArrayAssert.Close(expected, viaPublic, ExactTolerance, $"{c} [direct, public entry]");
             compared++;

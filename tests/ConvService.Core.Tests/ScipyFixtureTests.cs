@@ -53,16 +53,17 @@ public sealed class ScipyFixtureTests
 
     [Theory]
     [MemberData(nameof(ComputedCases))]
-    public void DirectAtEveryVectorTier_MatchesScipy(string caseName)
+    public void DirectAtEveryVectorTierAndLayout_MatchesScipy(string caseName)
     {
         var c = ScipyFixtures.All[caseName];
         var g = ConvolutionGeometry.Compute(c.Image.Rows, c.Image.Cols, c.Kernel.Rows, c.Kernel.Cols, c.Options);
         var (image, kernel) = g.Swapped ? (c.Kernel, c.Image) : (c.Image, c.Kernel);
         foreach (var tier in new[] { VectorTier.Scalar, VectorTier.V128, VectorTier.V256, VectorTier.V512 })
-        {
-            var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier);
-            ArrayAssert.Close(c.Expected!, actual, ExactTolerance, $"{caseName} [direct, {tier}]");
-        }
+            foreach (bool padded in new[] { false, true })
+            {
+                var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier, padded);
+                ArrayAssert.Close(c.Expected!, actual, ExactTolerance, $"{caseName} [direct, {tier}, {(padded ? "padded copy" : "row edges")}]");
+            }
     }
 
     [Fact]

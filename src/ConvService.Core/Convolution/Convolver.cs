@@ -24,7 +24,7 @@ public static class Convolver
 
     /// <summary>Runs <paramref name="method"/> on inputs already in geometry order; tests use it to force a path.</summary>
     internal static Array2D Execute(Array2D image, Array2D kernel, in ConvolutionGeometry geometry, in ConvolutionOptions options,
-        ConvolutionMethod method, CancellationToken cancellationToken, Simd.VectorTier? tier = null)
+        ConvolutionMethod method, CancellationToken cancellationToken, Simd.VectorTier? tier = null, bool? paddedCopy = null)
     {
         // An empty kernel makes every output an empty sum: zeros.
         if (geometry.OutputLength == 0 || geometry.KernelRows == 0 || geometry.KernelCols == 0)
@@ -47,7 +47,7 @@ public static class Convolver
         using IRowBandRunner runner = method switch
         {
             ConvolutionMethod.Naive => new NaiveRunner(image, kernel, geometry, options),
-            ConvolutionMethod.Direct => DirectConvolution.Prepare(image, kernel, geometry, options, tier),
+            ConvolutionMethod.Direct => DirectConvolution.Prepare(image, kernel, geometry, options, tier, paddedCopy),
             _ => throw new InvalidOperationException($"Plan resolved to {method}, which has no runner."),
         };
         RowBands.Run(runner, output, options.Threads, cancellationToken);

@@ -32,7 +32,8 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     // instrumented tier-0 code (≈10× slower) for the first requests of a process, and a short-lived job never
     // gets past that.
 
-    private readonly int _p, _q, _m, _n, _oc, _sy, _oy, _sx, _qpad, _jL, _jR, _leftLen, _rightLen, _imageStride;
+    private readonly int _p, _q, _m, _n, _oc, _sy, _oy, _sx, _qpad, _leftLen, _rightLen, _imageStride;
+    private readonly int _jL, _jR;
     private readonly BoundaryMode _boundary;
     private readonly VectorTier _tier;
     private readonly bool _laneKernel;
@@ -43,7 +44,8 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     private readonly double* _image, _kfp, _maskp, _fillp;
     private readonly double[] _imageData;
 
-    private DirectConvolution(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options, VectorTier tier)
+    private DirectConvolution(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options, VectorTier tier,
+        bool? paddedCopy)
     {
         _p = g.KernelRows; _q = g.KernelCols; _m = g.ImageRows; _n = g.ImageCols;
         _oc = g.OutputCols; _sy = g.StrideY; _oy = g.OriginY; _sx = g.StrideX;
@@ -60,6 +62,18 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         long lastStart = (long)_n - _qpad - xmin;
         _jR = lastStart < 0 ? 0 : (int)Math.Min(_oc, lastStart / _sx + 1);
         if (_jR < _jL) _jR = _jL; // no interior: the left segment ends where the right one starts
+
+        // Small inputs, and kernels wider than the image (no interior), are better served by one boundary-extended
+        // copy of exactly the region the kept outputs read: per-row edge building would dominate them.
+        long extRows = (long)(g.OutputRows - 1) * _sy + _p, extCols = (long)(_oc - 1) * _sx + _qpad;
+        _padded = paddedCopy ?? (extRows * extCols <= PaddedCopyLimit || _jL == _jR);
+        if (_padded && extRows * extCols > Array.MaxLength) _padded = false;
+        if (_padded)
+        {
+            _jL = 0;
+            _jR = _oc;
+            _extStride = (int)extCols;
+        }
         _leftLen = _jL > 0 ? checked((_jL - 1) * _sx + _qpad) : 0;
         _rightLen = _oc > _jR ? checked((_oc - 1 - _jR) * _sx + _qpad) : 0;
         int fillLen = checked((_oc - 1) * _sx + _qpad + 1);
@@ -87,6 +101,12 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
 
         _imageData = image.Data;
         _imageHandle = GCHandle.Alloc(_imageData, GCHandleType.Pinned);
+        if (_padded)
+        {
+            _ext = ArrayPool<double>.Shared.Rent(checked((int)(extRows * extCols)));
+            _extHandle = GCHandle.Alloc(_ext, GCHandleType.Pinned);
+            _extp = (double*)_extHandle.AddrOfPinnedObject();
+        }
         _kfHandle = GCHandle.Alloc(_kf, GCHandleType.Pinned);
         _maskHandle = GCHandle.Alloc(_mask, GCHandleType.Pinned);
         _fillHandle = GCHandle.Alloc(_fill, GCHandleType.Pinned);
@@ -97,7 +117,28 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         // xmin can be far left of the row (kernel wider than the image); interior bases are only formed for
         // columns ≥ 0, so this offset is applied per row, never as a pointer to before the array.
         _interiorOffset = xmin + _jL * _sx;
+
+        if (_padded)
+        {
+            double* image0 = (double*)_imageHandle.AddrOfPinnedObject();
+            for (long u = 0; u < extRows; u++)
+            {
+                int r = _oy - (_p - 1) + (int)u;
+                double* dst = _extp + u * _extStride;
+                if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary)) ExtendRow(image0, r, xmin, dst, _extStride);
+                else new Span<double>(dst, _extStride).Fill(_fillValue);
+            }
+        }
     }
+
+    /// <summary>Up to this many doubles (256 KiB, half this machine's L2) the boundary-extended copy is used.</summary>
+    internal const int PaddedCopyLimit = 1 << 15;
+
+    private readonly bool _padded;
+    private readonly int _extStride;
+    private readonly double[]? _ext;
+    private GCHandle _extHandle;
+    private readonly double* _extp;
 
     private readonly double _fillValue;
     private readonly int _xmin, _rightStart;
@@ -107,9 +148,16 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     /// Prepares a direct convolution (boundary edge tables, reversed kernel) for geometry <paramref name="g"/>.
     /// The inputs must already be in geometry order (swapped for scipy's valid rule) and the kernel non-empty.
     /// </summary>
+    /// <param name="image">The image, in geometry order.</param>
+    /// <param name="kernel">The kernel, in geometry order, non-empty.</param>
+    /// <param name="g">The geometry.</param>
+    /// <param name="options">Boundary and fill value.</param>
+    /// <param name="tier">Vector width; by default the widest that suits the kernel (tests force each one).</param>
+    /// <param name="paddedCopy">Use one boundary-extended copy instead of per-row edges; by default when small
+    /// or when no output column has all its taps inside the image (tests force both ways).</param>
     public static DirectConvolution Prepare(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options,
-        VectorTier? tier = null) =>
-        new(image, kernel, g, options, tier ?? ChooseTier(g.StrideX, g.KernelCols));
+        VectorTier? tier = null, bool? paddedCopy = null) =>
+        new(image, kernel, g, options, tier ?? ChooseTier(g.StrideX, g.KernelCols), paddedCopy);
 
     /// <summary>
     /// The widest accelerated tier for the lane kernel; for the dot kernel the widest whose vectors are less than
@@ -126,9 +174,9 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
 
     /// <summary>Fills dst[t], t &lt; count, with image row <paramref name="r"/>'s value at column <paramref name="start"/> + t.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ExtendRow(int r, int start, double* dst, int count)
+    private void ExtendRow(double* image, int r, int start, double* dst, int count)
     {
-        double* row = _image + (long)r * _imageStride;
+        double* row = image + (long)r * _imageStride;
         // Columns inside the row are copied; only the ones beyond an edge go through the boundary rule.
         int insideFrom = Math.Clamp(-start, 0, count), insideTo = Math.Clamp(_n - start, insideFrom, count);
         for (int t = 0; t < insideFrom; t++) dst[t] = Outside(row, start + t);
@@ -202,6 +250,12 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     /// <summary>Row pointers of kept output row <paramref name="i"/> for each kernel row and segment; builds its edges in <paramref name="edgep"/>.</summary>
     private void RowBases(int i, double** left, double** mid, double** right, double* edgep)
     {
+        if (_padded)
+        {
+            // Extended row u holds image row OriginY − (P − 1) + u, so output row i, kernel row k reads row i·sy + P − 1 − k.
+            for (int k = 0; k < _p; k++) mid[k] = _extp + ((long)i * _sy + _p - 1 - k) * _extStride;
+            return;
+        }
         int y = _oy + i * _sy;
         for (int k = 0; k < _p; k++)
         {
@@ -209,10 +263,10 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
             if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary))
             {
                 left[k] = edgep + (long)k * _leftLen;
-                ExtendRow(r, _xmin, left[k], _leftLen);
+                ExtendRow(_image, r, _xmin, left[k], _leftLen);
                 mid[k] = _image + (long)r * _imageStride + _interiorOffset;
                 right[k] = edgep + (long)_p * _leftLen + (long)k * _rightLen;
-                ExtendRow(r, _rightStart, right[k], _rightLen);
+                ExtendRow(_image, r, _rightStart, right[k], _rightLen);
             }
             else
             {
@@ -472,6 +526,11 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     {
         if (!_imageHandle.IsAllocated) return;
         _imageHandle.Free(); _kfHandle.Free(); _maskHandle.Free(); _fillHandle.Free();
+        if (_ext is not null)
+        {
+            _extHandle.Free();
+            ArrayPool<double>.Shared.Return(_ext);
+        }
         ArrayPool<double>.Shared.Return(_kf);
         ArrayPool<double>.Shared.Return(_mask);
         ArrayPool<double>.Shared.Return(_fill);
