@@ -154,3 +154,23 @@ public sealed class ConvolutionPropertyTests
         Assert.Contains("Threads", e.Message);
     }
 }
+
+public sealed class LargeOutputTests
+{
+    [Fact]
+    public void LargeOutput_StreamedWithNonTemporalStores_EqualsNaive_AndThreadsAgree()
+    {
+        // 1500×1500 ⊛ 3×3 full is 1502² doubles = 18 MB, above the streaming threshold.
+        var rng = new Random(11);
+        var image = ConvolutionPropertyTests.RandomArray(rng, 1500, 1500, specials: false);
+        var kernel = ConvolutionPropertyTests.RandomArray(rng, 3, 3, specials: false);
+        var options = new ConvolutionOptions(Boundary: BoundaryMode.Symm, Method: ConvolutionMethod.Direct);
+        var g = ConvolutionGeometry.Compute(1500, 1500, 3, 3, options);
+        using (var d = DirectConvolution.Prepare(image, kernel, g, options))
+            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, d.StreamsOutput);
+        var direct = Convolver.Convolve2D(image, kernel, options);
+        var naive = Convolver.Convolve2D(image, kernel, options with { Method = ConvolutionMethod.Naive });
+        ArrayAssert.Close(naive, direct, 1e-12, "streamed direct");
+        ArrayAssert.BitwiseEqual(direct, Convolver.Convolve2D(image, kernel, options with { Threads = 2 }), "streamed, 2 threads");
+    }
+}
