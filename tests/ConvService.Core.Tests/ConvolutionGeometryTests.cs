@@ -62,3 +62,15 @@ public sealed class ConvolutionGeometryTests
         Assert.Equal((0, 4), (fullWithEmptyOutput.OutputRows, fullWithEmptyOutput.OutputCols));
     }
 }
+
+public sealed class ConvolutionOptionsTests
+{
+    [Fact]
+    public void Default_IsScipysDefaults()
+    {
+        var d = ConvolutionOptions.Default;
+        Assert.Equal(new ConvolutionOptions(ConvolutionMode.Full, BoundaryMode.Fill, 0.0, 1, 1, ConvolutionMethod.Auto, 1), d);
+        var g = ConvolutionGeometry.Compute(3, 3, 2, 2, d); // would refuse a zero stride
+        Assert.Equal((4, 4), (g.OutputRows, g.OutputCols));
+    }
+}

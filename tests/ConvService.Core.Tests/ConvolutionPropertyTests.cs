@@ -72,7 +72,7 @@ public sealed class ConvolutionPropertyTests
     }
 
     [Fact]
-    public void Direct_AtEveryVectorTier_EqualsNaive()
+    public void Direct_AtEveryVectorTierAndLayout_EqualsNaive()
     {
         int compared = 0;
         foreach (var c in Cases(seed: 20261130, count: 800))
@@ -85,10 +85,11 @@ public sealed class ConvolutionPropertyTests
             var (image, kernel) = g.Swapped ? (c.Kernel, c.Image) : (c.Image, c.Kernel);
             var expected = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Naive, default);
             foreach (var tier in AllTiers)
-            {
-                var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier);
-                ArrayAssert.Close(expected, actual, ExactTolerance, $"{c} [direct {tier}]");
-            }
+                foreach (bool padded in new[] { false, true })
+                {
+                    var actual = Convolver.Execute(image, kernel, g, c.Options, ConvolutionMethod.Direct, default, tier, padded);
+                    ArrayAssert.Close(expected, actual, ExactTolerance, $"{c} [direct {tier}, {(padded ? "padded copy" : "row edges")}]");
+                }
             var viaPublic = Convolver.Convolve2D(c.Image, c.Kernel, c.Options with { Method = ConvolutionMethod.Direct });
             ArrayAssert.Close(expected, viaPublic, ExactTolerance, $"{c} [direct, public entry]");
             compared++;
@@ -121,7 +122,7 @@ public sealed class ConvolutionPropertyTests
         var rng = new Random(rows * 7919 + cols);
         var image = RandomArray(rng, rows, cols, specials: false);
         var kernel = RandomArray(rng, kr, kc, specials: false);
-        foreach (var method in new[] { ConvolutionMethod.Direct, ConvolutionMethod.Naive })
+        foreach (var method in new[] { ConvolutionMethod.Direct, ConvolutionMethod.Fft })
         {
             var options = new ConvolutionOptions(Mode: ConvolutionMode.Full, Boundary: (BoundaryMode)boundary, FillValue: 0.5,
                 StrideY: sy, StrideX: sx, Method: method);
@@ -151,5 +152,25 @@ public sealed class ConvolutionPropertyTests
         var e = Assert.Throws<ConvolutionRefusedException>(() =>
             Convolver.Convolve2D(new Array2D(4, 4), new Array2D(2, 2), new ConvolutionOptions(Threads: 0)));
         Assert.Contains("Threads", e.Message);
+    }
+}
+
+public sealed class LargeOutputTests
+{
+    [Fact]
+    public void LargeOutput_StreamedWithNonTemporalStores_EqualsNaive_AndThreadsAgree()
+    {
+        // 1500×1500 ⊛ 3×3 full is 1502² doubles = 18 MB, above the streaming threshold.
+        var rng = new Random(11);
+        var image = ConvolutionPropertyTests.RandomArray(rng, 1500, 1500, specials: false);
+        var kernel = ConvolutionPropertyTests.RandomArray(rng, 3, 3, specials: false);
+        var options = new ConvolutionOptions(Boundary: BoundaryMode.Symm, Method: ConvolutionMethod.Direct);
+        var g = ConvolutionGeometry.Compute(1500, 1500, 3, 3, options);
+        using (var d = DirectConvolution.Prepare(image, kernel, g, options))
+            Assert.Equal(System.Runtime.Intrinsics.X86.Avx.IsSupported, d.StreamsOutput);
+        var direct = Convolver.Convolve2D(image, kernel, options);
+        var naive = Convolver.Convolve2D(image, kernel, options with { Method = ConvolutionMethod.Naive });
+        ArrayAssert.Close(naive, direct, 1e-12, "streamed direct");
+        ArrayAssert.BitwiseEqual(direct, Convolver.Convolve2D(image, kernel, options with { Threads = 2 }), "streamed, 2 threads");
     }
 }

@@ -56,5 +56,6 @@ public readonly record struct ConvolutionOptions(
     int Threads = 1)
 {
     /// <summary>scipy's defaults: full, fill, 0, no stride, automatic method.</summary>
-    public static ConvolutionOptions Default => new();
+    // Not `new()`: on a struct that is the all-zero value (stride 0, 0 threads), not the primary constructor's defaults.
+    public static ConvolutionOptions Default => new(Mode: ConvolutionMode.Full);
 }

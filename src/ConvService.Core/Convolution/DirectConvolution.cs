@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution.Simd;
 
@@ -16,7 +17,7 @@ namespace ConvService.Core.Convolution;
 /// columns xmin … with xmin = OriginX − (Q − 1), boundary applied.</para>
 /// <para>The output columns split into three segments. Interior outputs read the image row in place; the few
 /// outputs whose taps cross the left or right edge read small boundary-extended copies of the row edges, built
-/// once per call for every image row; a row outside the image under <c>fill</c> reads a row of fill values.
+/// per output row; a row outside the image under <c>fill</c> reads a row of fill values.
 /// So the inner loops never branch on the boundary and never copy the bulk of the image.</para>
 /// <para>Stride 1 uses the lane kernel: W consecutive outputs per vector, one broadcast tap times W input
 /// values. Stride &gt; 1 uses the dot kernel: each output is a dot product of W-wide slices of the input rows
@@ -28,18 +29,24 @@ namespace ConvService.Core.Convolution;
 /// </remarks>
 internal sealed unsafe class DirectConvolution : IRowBandRunner
 {
-    private readonly int _p, _q, _m, _n, _oc, _sy, _oy, _sx, _qpad, _jL, _jR, _leftLen, _rightLen, _imageStride;
+    // The kernels are marked AggressiveOptimization: under tiered compilation they would otherwise run as
+    // instrumented tier-0 code (≈10× slower) for the first requests of a process, and a short-lived job never
+    // gets past that.
+
+    private readonly int _p, _q, _m, _n, _oc, _sy, _oy, _sx, _qpad, _leftLen, _rightLen, _imageStride;
+    private readonly int _jL, _jR;
     private readonly BoundaryMode _boundary;
     private readonly VectorTier _tier;
     private readonly bool _laneKernel;
 
     // Pinned for the object's lifetime; returned to the pool on Dispose.
-    private readonly double[] _kf, _mask, _left, _right, _fill;
-    private GCHandle _imageHandle, _kfHandle, _maskHandle, _leftHandle, _rightHandle, _fillHandle;
-    private readonly double* _image, _kfp, _maskp, _leftp, _rightp, _fillp;
+    private readonly double[] _kf, _mask, _fill;
+    private GCHandle _imageHandle, _kfHandle, _maskHandle, _fillHandle;
+    private readonly double* _image, _kfp, _maskp, _fillp;
     private readonly double[] _imageData;
 
-    private DirectConvolution(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options, VectorTier tier)
+    private DirectConvolution(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options, VectorTier tier,
+        bool? paddedCopy)
     {
         _p = g.KernelRows; _q = g.KernelCols; _m = g.ImageRows; _n = g.ImageCols;
         _oc = g.OutputCols; _sy = g.StrideY; _oy = g.OriginY; _sx = g.StrideX;
@@ -56,14 +63,25 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         long lastStart = (long)_n - _qpad - xmin;
         _jR = lastStart < 0 ? 0 : (int)Math.Min(_oc, lastStart / _sx + 1);
         if (_jR < _jL) _jR = _jL; // no interior: the left segment ends where the right one starts
+
+        // Small inputs, and kernels wider than the image (no interior), are better served by one boundary-extended
+        // copy of exactly the region the kept outputs read: per-row edge building would dominate them.
+        long extRows = (long)(g.OutputRows - 1) * _sy + _p, extCols = (long)(_oc - 1) * _sx + _qpad;
+        _streamOutput = Avx.IsSupported && g.OutputLength * sizeof(double) > StreamOutputBytes;
+        _padded = paddedCopy ?? (extRows * extCols <= PaddedCopyLimit || _jL == _jR);
+        if (_padded && extRows * extCols > Array.MaxLength) _padded = false;
+        if (_padded)
+        {
+            _jL = 0;
+            _jR = _oc;
+            _extStride = (int)extCols;
+        }
         _leftLen = _jL > 0 ? checked((_jL - 1) * _sx + _qpad) : 0;
         _rightLen = _oc > _jR ? checked((_oc - 1 - _jR) * _sx + _qpad) : 0;
         int fillLen = checked((_oc - 1) * _sx + _qpad + 1);
 
         _kf = ArrayPool<double>.Shared.Rent(Math.Max(1, checked(_p * _qpad)));
         _mask = ArrayPool<double>.Shared.Rent(w);
-        _left = ArrayPool<double>.Shared.Rent(Math.Max(1, checked(_m * _leftLen)));
-        _right = ArrayPool<double>.Shared.Rent(Math.Max(1, checked(_m * _rightLen)));
         _fill = ArrayPool<double>.Shared.Rent(fillLen);
 
         for (int k = 0; k < _p; k++)
@@ -79,42 +97,79 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         for (int l = 0; l < w; l++)
             _mask[l] = l < lastChunkLanes ? BitConverter.Int64BitsToDouble(-1L) : 0.0;
         _fill.AsSpan(0, fillLen).Fill(options.FillValue);
-
-        int rightStart = xmin + _jR * _sx;
-        for (int r = 0; r < _m; r++)
-        {
-            var row = image.Row(r);
-            ExtendRow(row, xmin, _left.AsSpan(r * _leftLen, _leftLen), options.FillValue);
-            ExtendRow(row, rightStart, _right.AsSpan(r * _rightLen, _rightLen), options.FillValue);
-        }
+        _fillValue = options.FillValue;
+        _xmin = xmin;
+        _rightStart = xmin + _jR * _sx;
 
         _imageData = image.Data;
         _imageHandle = GCHandle.Alloc(_imageData, GCHandleType.Pinned);
+        if (_padded)
+        {
+            _ext = ArrayPool<double>.Shared.Rent(checked((int)(extRows * extCols)));
+            _extHandle = GCHandle.Alloc(_ext, GCHandleType.Pinned);
+            _extp = (double*)_extHandle.AddrOfPinnedObject();
+        }
         _kfHandle = GCHandle.Alloc(_kf, GCHandleType.Pinned);
         _maskHandle = GCHandle.Alloc(_mask, GCHandleType.Pinned);
-        _leftHandle = GCHandle.Alloc(_left, GCHandleType.Pinned);
-        _rightHandle = GCHandle.Alloc(_right, GCHandleType.Pinned);
         _fillHandle = GCHandle.Alloc(_fill, GCHandleType.Pinned);
         _image = (double*)_imageHandle.AddrOfPinnedObject();
         _kfp = (double*)_kfHandle.AddrOfPinnedObject();
         _maskp = (double*)_maskHandle.AddrOfPinnedObject();
-        _leftp = (double*)_leftHandle.AddrOfPinnedObject();
-        _rightp = (double*)_rightHandle.AddrOfPinnedObject();
         _fillp = (double*)_fillHandle.AddrOfPinnedObject();
         // xmin can be far left of the row (kernel wider than the image); interior bases are only formed for
         // columns ≥ 0, so this offset is applied per row, never as a pointer to before the array.
         _interiorOffset = xmin + _jL * _sx;
+
+        if (_padded)
+        {
+            double* image0 = (double*)_imageHandle.AddrOfPinnedObject();
+            for (long u = 0; u < extRows; u++)
+            {
+                int r = _oy - (_p - 1) + (int)u;
+                double* dst = _extp + u * _extStride;
+                if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary)) ExtendRow(image0, r, xmin, dst, _extStride);
+                else new Span<double>(dst, _extStride).Fill(_fillValue);
+            }
+        }
     }
 
+    /// <summary>Up to this many doubles (256 KiB, half this machine's L2) the boundary-extended copy is used.</summary>
+    internal const int PaddedCopyLimit = 1 << 15;
+
+    /// <summary>
+    /// Outputs larger than this (16 MiB, half this machine's L3) are written through a row buffer with
+    /// non-temporal stores: they cannot stay cached anyway.
+    /// </summary>
+    internal const long StreamOutputBytes = 16L << 20;
+
+    private readonly bool _streamOutput;
+
+    /// <summary>True when outputs go through the row buffer and non-temporal stores.</summary>
+    internal bool StreamsOutput => _streamOutput;
+    private readonly bool _padded;
+    private readonly int _extStride;
+    private readonly double[]? _ext;
+    private GCHandle _extHandle;
+    private readonly double* _extp;
+
+    private readonly double _fillValue;
+    private readonly int _xmin, _rightStart;
     private readonly int _interiorOffset;
 
     /// <summary>
     /// Prepares a direct convolution (boundary edge tables, reversed kernel) for geometry <paramref name="g"/>.
     /// The inputs must already be in geometry order (swapped for scipy's valid rule) and the kernel non-empty.
     /// </summary>
+    /// <param name="image">The image, in geometry order.</param>
+    /// <param name="kernel">The kernel, in geometry order, non-empty.</param>
+    /// <param name="g">The geometry.</param>
+    /// <param name="options">Boundary and fill value.</param>
+    /// <param name="tier">Vector width; by default the widest that suits the kernel (tests force each one).</param>
+    /// <param name="paddedCopy">Use one boundary-extended copy instead of per-row edges; by default when small
+    /// or when no output column has all its taps inside the image (tests force both ways).</param>
     public static DirectConvolution Prepare(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options,
-        VectorTier? tier = null) =>
-        new(image, kernel, g, options, tier ?? ChooseTier(g.StrideX, g.KernelCols));
+        VectorTier? tier = null, bool? paddedCopy = null) =>
+        new(image, kernel, g, options, tier ?? ChooseTier(g.StrideX, g.KernelCols), paddedCopy);
 
     /// <summary>
     /// The widest accelerated tier for the lane kernel; for the dot kernel the widest whose vectors are less than
@@ -129,54 +184,160 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         return tier;
     }
 
-    /// <summary>Fills <paramref name="dst"/>[t] with the image row's value at column <paramref name="start"/> + t.</summary>
-    private void ExtendRow(Span<double> row, int start, Span<double> dst, double fill)
+    /// <summary>Fills dst[t], t &lt; count, with image row <paramref name="r"/>'s value at column <paramref name="start"/> + t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ExtendRow(double* image, int r, int start, double* dst, int count)
     {
-        for (int t = 0; t < dst.Length; t++)
-        {
-            int c = start + t;
-            dst[t] = BoundaryIndex.Resolve(ref c, _n, _boundary) ? row[c] : fill;
-        }
+        double* row = image + (long)r * _imageStride;
+        // Columns inside the row are copied; only the ones beyond an edge go through the boundary rule.
+        int insideFrom = Math.Clamp(-start, 0, count), insideTo = Math.Clamp(_n - start, insideFrom, count);
+        for (int t = 0; t < insideFrom; t++) dst[t] = Outside(row, start + t);
+        new ReadOnlySpan<double>(row + start + insideFrom, insideTo - insideFrom).CopyTo(new Span<double>(dst + insideFrom, insideTo - insideFrom));
+        for (int t = insideTo; t < count; t++) dst[t] = Outside(row, start + t);
     }
 
-    /// <summary>Computes kept output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>).</summary>
+    private double Outside(double* row, int c) => BoundaryIndex.Resolve(ref c, _n, _boundary) ? row[c] : _fillValue;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunRows(Array2D output, int firstRow, int endRow)
     {
-        nint[] rented = ArrayPool<nint>.Shared.Rent(3 * _p);
+        // Per band: P row pointers for each of the three segments of two output rows, the P + 1 distinct input
+        // rows of a row pair, and each kernel row's boundary-extended edges for two output rows, rebuilt per
+        // output row from rows the interior pass is about to stream through anyway.
+        int edgeLen = checked(_p * (_leftLen + _rightLen));
+        nint[] rented = ArrayPool<nint>.Shared.Rent(7 * _p + 1);
+        double[] edges = ArrayPool<double>.Shared.Rent(Math.Max(1, 2 * edgeLen));
+        bool stream = _streamOutput;
+        double[]? rowBuffers = stream ? ArrayPool<double>.Shared.Rent(2 * _oc) : null;
         try
         {
             fixed (nint* bases = rented)
+            fixed (double* edgep = edges)
             fixed (double* outp = output.Data)
+            fixed (double* rowBuf = rowBuffers)
             {
-                double** left = (double**)bases, mid = left + _p, right = mid + _p;
-                for (int i = firstRow; i < endRow; i++)
+                double** left0 = (double**)bases, mid0 = left0 + _p, right0 = mid0 + _p;
+                double** left1 = right0 + _p, mid1 = left1 + _p, right1 = mid1 + _p, pairRows = right1 + _p;
+                bool pairs = _laneKernel && _sy == 1;
+                int i = firstRow;
+                while (i < endRow)
                 {
-                    int y = _oy + i * _sy;
-                    for (int k = 0; k < _p; k++)
+                    RowBases(i, left0, mid0, right0, edgep);
+                    double* out0 = outp + (long)i * _oc;
+                    double* dst0 = stream ? rowBuf : out0;
+                    if (pairs && i + 1 < endRow)
                     {
-                        int r = y - k;
-                        if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary))
+                        RowBases(i + 1, left1, mid1, right1, edgep + edgeLen);
+                        double* dst1 = stream ? rowBuf + _oc : out0 + _oc;
+                        // With stride 1, row i+1's kernel row k reads the input row that row i's kernel row k−1 reads
+                        // (unless symm/wrap folded them apart), so P + 1 input rows feed both output rows.
+                        bool chained = true;
+                        for (int k = 1; k < _p; k++) chained &= mid1[k] == mid0[k - 1];
+                        if (chained)
                         {
-                            left[k] = _leftp + (long)r * _leftLen;
-                            mid[k] = _image + (long)r * _imageStride + _interiorOffset;
-                            right[k] = _rightp + (long)r * _rightLen;
+                            pairRows[0] = mid1[0];
+                            for (int u = 1; u <= _p; u++) pairRows[u] = mid0[u - 1];
+                            Segment(left0, dst0, _jL);
+                            Segment(left1, dst1, _jL);
+                            PairSegment(pairRows, mid0, mid1, dst0 + _jL, dst1 + _jL, _jR - _jL);
+                            Segment(right0, dst0 + _jR, _oc - _jR);
+                            Segment(right1, dst1 + _jR, _oc - _jR);
                         }
                         else
                         {
-                            left[k] = mid[k] = right[k] = _fillp;
+                            RowSegments(left0, mid0, right0, dst0);
+                            RowSegments(left1, mid1, right1, dst1);
                         }
+                        if (stream)
+                        {
+                            StreamRow(dst0, out0, _oc);
+                            StreamRow(dst1, out0 + _oc, _oc);
+                        }
+                        i += 2;
+                        continue;
                     }
-                    double* dst = outp + (long)i * _oc;
-                    Segment(left, dst, _jL);
-                    Segment(mid, dst + _jL, _jR - _jL);
-                    Segment(right, dst + _jR, _oc - _jR);
+                    RowSegments(left0, mid0, right0, dst0);
+                    if (stream) StreamRow(dst0, out0, _oc);
+                    i++;
                 }
+                // Non-temporal stores are weakly ordered: fence them before another thread may read the band.
+                if (stream) Sse2.MemoryFence();
             }
         }
         finally
         {
+            if (rowBuffers is not null) ArrayPool<double>.Shared.Return(rowBuffers);
+            ArrayPool<double>.Shared.Return(edges);
             ArrayPool<nint>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// Copies a finished output row from the L1-resident row buffer to the output with non-temporal stores, so
+    /// writing a large output costs one write per line instead of a read-for-ownership plus a write.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StreamRow(double* src, double* dst, int count)
+    {
+        int j = 0;
+        for (; j < count && ((nuint)(dst + j) & 31) != 0; j++) dst[j] = src[j];
+        for (; j <= count - 4; j += 4) Avx.StoreAlignedNonTemporal(dst + j, Avx.LoadVector256(src + j));
+        for (; j < count; j++) dst[j] = src[j];
+    }
+
+    /// <summary>Row pointers of kept output row <paramref name="i"/> for each kernel row and segment; builds its edges in <paramref name="edgep"/>.</summary>
+    private void RowBases(int i, double** left, double** mid, double** right, double* edgep)
+    {
+        if (_padded)
+        {
+            // Extended row u holds image row OriginY − (P − 1) + u, so output row i, kernel row k reads row i·sy + P − 1 − k.
+            for (int k = 0; k < _p; k++) mid[k] = _extp + ((long)i * _sy + _p - 1 - k) * _extStride;
+            return;
+        }
+        int y = _oy + i * _sy;
+        for (int k = 0; k < _p; k++)
+        {
+            int r = y - k;
+            if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary))
+            {
+                left[k] = edgep + (long)k * _leftLen;
+                ExtendRow(_image, r, _xmin, left[k], _leftLen);
+                mid[k] = _image + (long)r * _imageStride + _interiorOffset;
+                right[k] = edgep + (long)_p * _leftLen + (long)k * _rightLen;
+                ExtendRow(_image, r, _rightStart, right[k], _rightLen);
+            }
+            else
+            {
+                left[k] = mid[k] = right[k] = _fillp;
+            }
+        }
+    }
+
+    private void RowSegments(double** left, double** mid, double** right, double* dst)
+    {
+        Segment(left, dst, _jL);
+        Segment(mid, dst + _jL, _jR - _jL);
+        Segment(right, dst + _jR, _oc - _jR);
+    }
+
+    private void PairSegment(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count)
+    {
+        if (count <= 0) return;
+        switch (_tier)
+        {
+            case VectorTier.V512: PairSegment<Vector512Ops, Vector512<double>>(rows, mid0, mid1, dst0, dst1, count); break;
+            case VectorTier.V256: PairSegment<Vector256Ops, Vector256<double>>(rows, mid0, mid1, dst0, dst1, count); break;
+            case VectorTier.V128: PairSegment<Vector128Ops, Vector128<double>>(rows, mid0, mid1, dst0, dst1, count); break;
+            default: PairSegment<ScalarOps, double>(rows, mid0, mid1, dst0, dst1, count); break;
+        }
+    }
+
+    private void PairSegment<TOps, TV>(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count)
+        where TOps : struct, IVectorOps<TV> where TV : struct
+    {
+        int done = LanePairKernel<TOps, TV>(rows, _p, _kfp, _q, dst0, dst1, count);
+        LaneKernel<TOps, TV>(mid0, _p, _kfp, _q, dst0, done, count);
+        LaneKernel<TOps, TV>(mid1, _p, _kfp, _q, dst1, done, count);
     }
 
     private void Segment(double** bases, double* dst, int count)
@@ -194,20 +355,21 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     private void Segment<TOps, TV>(double** bases, double* dst, int count)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
-        if (_laneKernel) LaneKernel<TOps, TV>(bases, _p, _kfp, _q, dst, count);
+        if (_laneKernel) LaneKernel<TOps, TV>(bases, _p, _kfp, _q, dst, 0, count);
         else DotKernel<TOps, TV>(bases, _p, _kfp, _qpad, TOps.Load(_maskp), _sx, dst, count);
     }
 
     /// <summary>
-    /// Stride-1 kernel: dst[j] = Σ_k Σ_m kf[k·q + m] · bases[k][j + m] for j in [0, count).
+    /// Stride-1 kernel: dst[j] = Σ_k Σ_m kf[k·q + m] · bases[k][j + m] for j in [<paramref name="start"/>, count).
     /// Four vectors of outputs per block share each broadcast tap; the tail is one overlapped vector (recomputing
     /// a few outputs bit-identically) or, for segments narrower than a vector, the same sum one output at a time.
     /// </summary>
-    internal static void LaneKernel<TOps, TV>(double** bases, int p, double* kf, int q, double* dst, int count)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void LaneKernel<TOps, TV>(double** bases, int p, double* kf, int q, double* dst, int start, int count)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
         int w = TOps.Count;
-        int j = 0;
+        int j = start;
         for (; j <= count - 4 * w; j += 4 * w)
         {
             TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
@@ -232,7 +394,7 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         }
         for (; j <= count - w; j += w)
             TOps.Store(dst + j, LaneVector<TOps, TV>(bases, p, kf, q, j));
-        if (j == count) return;
+        if (j >= count) return;
         if (count >= w)
         {
             TOps.Store(dst + count - w, LaneVector<TOps, TV>(bases, p, kf, q, count - w));
@@ -249,6 +411,82 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
             }
             dst[j] = sum;
         }
+    }
+
+    /// <summary>
+    /// Stride-1 kernel for two adjacent output rows that share input rows: rows[u] (u = 0..P) feeds row 1 with kernel
+    /// row u and row 0 with kernel row u − 1, so each input vector is loaded once for two FMAs. Per output the FMAs
+    /// run in the same order as <see cref="LaneKernel{TOps, TV}"/>, so results are bit-identical to it.
+    /// Returns how many leading outputs it computed (whole blocks only).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int LanePairKernel<TOps, TV>(double** rows, int p, double* kf, int q, double* dst0, double* dst1, int count)
+        where TOps : struct, IVectorOps<TV> where TV : struct
+    {
+        int w = TOps.Count;
+        int j = 0;
+        for (; j <= count - 4 * w; j += 4 * w)
+        {
+            TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+            TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
+            // u = 0: only output row 1 (kernel row 0).
+            {
+                double* s = rows[0] + j;
+                for (int m = 0; m < q; m++)
+                {
+                    TV t = TOps.Broadcast(kf[m]);
+                    double* sm = s + m;
+                    b0 = TOps.MultiplyAdd(TOps.Load(sm), t, b0);
+                    b1 = TOps.MultiplyAdd(TOps.Load(sm + w), t, b1);
+                    b2 = TOps.MultiplyAdd(TOps.Load(sm + 2 * w), t, b2);
+                    b3 = TOps.MultiplyAdd(TOps.Load(sm + 3 * w), t, b3);
+                }
+            }
+            for (int u = 1; u < p; u++)
+            {
+                double* s = rows[u] + j;
+                double* k0 = kf + (u - 1) * q; // row 0 uses kernel row u − 1
+                double* k1 = k0 + q;           // row 1 uses kernel row u
+                for (int m = 0; m < q; m++)
+                {
+                    TV t0 = TOps.Broadcast(k0[m]);
+                    TV t1 = TOps.Broadcast(k1[m]);
+                    double* sm = s + m;
+                    TV v0 = TOps.Load(sm), v1 = TOps.Load(sm + w), v2 = TOps.Load(sm + 2 * w), v3 = TOps.Load(sm + 3 * w);
+                    a0 = TOps.MultiplyAdd(v0, t0, a0);
+                    a1 = TOps.MultiplyAdd(v1, t0, a1);
+                    a2 = TOps.MultiplyAdd(v2, t0, a2);
+                    a3 = TOps.MultiplyAdd(v3, t0, a3);
+                    b0 = TOps.MultiplyAdd(v0, t1, b0);
+                    b1 = TOps.MultiplyAdd(v1, t1, b1);
+                    b2 = TOps.MultiplyAdd(v2, t1, b2);
+                    b3 = TOps.MultiplyAdd(v3, t1, b3);
+                }
+            }
+            // u = P: only output row 0 (kernel row P − 1).
+            {
+                double* s = rows[p] + j;
+                double* k0 = kf + (p - 1) * q;
+                for (int m = 0; m < q; m++)
+                {
+                    TV t = TOps.Broadcast(k0[m]);
+                    double* sm = s + m;
+                    a0 = TOps.MultiplyAdd(TOps.Load(sm), t, a0);
+                    a1 = TOps.MultiplyAdd(TOps.Load(sm + w), t, a1);
+                    a2 = TOps.MultiplyAdd(TOps.Load(sm + 2 * w), t, a2);
+                    a3 = TOps.MultiplyAdd(TOps.Load(sm + 3 * w), t, a3);
+                }
+            }
+            TOps.Store(dst0 + j, a0);
+            TOps.Store(dst0 + j + w, a1);
+            TOps.Store(dst0 + j + 2 * w, a2);
+            TOps.Store(dst0 + j + 3 * w, a3);
+            TOps.Store(dst1 + j, b0);
+            TOps.Store(dst1 + j + w, b1);
+            TOps.Store(dst1 + j + 2 * w, b2);
+            TOps.Store(dst1 + j + 3 * w, b3);
+        }
+        return j;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -270,6 +508,7 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     /// (qpad a multiple of W, kernel zero-padded, last chunk of input masked). Four outputs per block share each
     /// kernel-vector load and keep four independent FMA chains in flight.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DotKernel<TOps, TV>(double** bases, int p, double* kf, int qpad, TV mask, int sx, double* dst, int count)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
@@ -324,11 +563,14 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     public void Dispose()
     {
         if (!_imageHandle.IsAllocated) return;
-        _imageHandle.Free(); _kfHandle.Free(); _maskHandle.Free(); _leftHandle.Free(); _rightHandle.Free(); _fillHandle.Free();
+        _imageHandle.Free(); _kfHandle.Free(); _maskHandle.Free(); _fillHandle.Free();
+        if (_ext is not null)
+        {
+            _extHandle.Free();
+            ArrayPool<double>.Shared.Return(_ext);
+        }
         ArrayPool<double>.Shared.Return(_kf);
         ArrayPool<double>.Shared.Return(_mask);
-        ArrayPool<double>.Shared.Return(_left);
-        ArrayPool<double>.Shared.Return(_right);
         ArrayPool<double>.Shared.Return(_fill);
     }
 }

@@ -1,0 +1,49 @@
+using BenchmarkDotNet.Attributes;
+using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
+
+namespace ConvService.Benchmarks;
+
+/// <summary>The shapes the README reports, one thread per convolution. Run: dotnet run -c Release --project bench/ConvService.Benchmarks -- --filter '*'.</summary>
+[MemoryDiagnoser]
+public class ConvolutionBenchmarks
+{
+    private Array2D _image3000 = null!, _kernel4 = null!, _image2000 = null!, _kernel65 = null!, _image32 = null!, _kernel3 = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(42);
+        _image3000 = Random(rng, 3000, 3000);
+        _kernel4 = Random(rng, 4, 4);
+        _image2000 = Random(rng, 2000, 2000);
+        _kernel65 = Random(rng, 65, 65);
+        _image32 = Random(rng, 32, 32);
+        _kernel3 = Random(rng, 3, 3);
+    }
+
+    private static Array2D Random(Random rng, int rows, int cols)
+    {
+        var a = new Array2D(rows, cols);
+        for (int i = 0; i < a.Data.Length; i++) a.Data[i] = rng.NextDouble();
+        return a;
+    }
+
+    [Benchmark(Description = "tutorial: 3000x3000 * 4x4, full, stride 5")]
+    public Array2D Tutorial() => Convolver.Convolve2D(_image3000, _kernel4, new ConvolutionOptions(StrideY: 5, StrideX: 5));
+
+    [Benchmark(Description = "3000x3000 * 4x4, full, stride 1")]
+    public Array2D FullResolution() => Convolver.Convolve2D(_image3000, _kernel4, ConvolutionOptions.Default);
+
+    [Benchmark(Description = "2000x2000 * 65x65, full, auto")]
+    public Array2D Large65Auto() => Convolver.Convolve2D(_image2000, _kernel65, ConvolutionOptions.Default);
+
+    [Benchmark(Description = "2000x2000 * 65x65, full, fft")]
+    public Array2D Large65Fft() => Convolver.Convolve2D(_image2000, _kernel65, new ConvolutionOptions(Method: ConvolutionMethod.Fft));
+
+    [Benchmark(Description = "2000x2000 * 65x65, full, direct")]
+    public Array2D Large65Direct() => Convolver.Convolve2D(_image2000, _kernel65, new ConvolutionOptions(Method: ConvolutionMethod.Direct));
+
+    [Benchmark(Description = "32x32 * 3x3, same")]
+    public Array2D Small() => Convolver.Convolve2D(_image32, _kernel3, new ConvolutionOptions(Mode: ConvolutionMode.Same));
+}
