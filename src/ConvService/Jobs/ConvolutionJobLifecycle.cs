@@ -1,3 +1,4 @@
+using ConvService.Observability;
 using ConvService.Storage;
 using Hangfire;
 
@@ -15,7 +16,7 @@ public enum DeleteOutcome
 }
 
 /// <summary>Waiting for, cancelling and deleting jobs — shared by the jobs API and the benchmark runner.</summary>
-public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time)
+public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time, IJobMetrics metrics)
 {
     // Jobs may finish on another node, whose signal never reaches this process; the store is polled this often too.
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
@@ -53,6 +54,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
         if (cancelled)
         {
             await JobInputs.ReleaseAsync(arrays, record);
+            metrics.Finished(record.Method, JobStatus.Cancelled, computeMs: null);
             signals.TryCancelRunning(id);
             if (record.HangfireJobId is { } hangfireId) hangfire.Delete(hangfireId); // dashboard shows it deleted; other nodes stop it
             signals.Completed(id);
