@@ -19,6 +19,7 @@ public static class SecurityExtensions
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(ClientPartition);
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests; // the default is 503
             limiter.OnRejected = OnRejectedAsync;
         });
         return builder;
@@ -74,12 +75,18 @@ public static class SecurityExtensions
         });
     }
 
+    /// <summary>How often PartitionedRateLimiter replenishes its token buckets (its internal timer).</summary>
+    private static readonly TimeSpan ReplenishmentTimerGranularity = TimeSpan.FromMilliseconds(100);
+
     private static async ValueTask OnRejectedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var context = rejected.HttpContext;
         var limits = context.RequestServices.GetRequiredService<IOptions<ConvServiceOptions>>().Value.RateLimits;
-        // The token bucket says when the next token arrives; one replenishment period is the fallback.
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan wait) ? wait : TimeSpan.FromSeconds(1);
+        // The token bucket says when the next token is due (one period as the fallback). A partitioned limiter tops its
+        // buckets up from a 100 ms timer, so the token can land up to that much later: a client that waits exactly the
+        // advertised time must find it there (the tests caught "Retry-After: 1" answered by another 429).
+        var due = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan wait) ? wait : TimeSpan.FromSeconds(1);
+        var retryAfter = due + ReplenishmentTimerGranularity;
         context.RequestServices.GetRequiredService<RefusalMetrics>().Refused(StatusCodes.Status429TooManyRequests);
         await ProblemResponses.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests",
             $"This client has used its request budget ({limits.PermitsPerSecond} a second, bursts of {limits.Burst}; ConvService:RateLimits). " +
