@@ -81,6 +81,7 @@ public static class ConvServiceExtensions
         });
 
         services.AddConvServiceSwagger();
+        builder.AddConvServiceOperations(); // metrics, API keys, rate limits: Extensions/OperationsExtensions.cs
         return builder;
     }
 
@@ -88,9 +89,11 @@ public static class ConvServiceExtensions
     public static WebApplication UseConvService(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<ConvServiceOptions>>().Value;
+        app.UseConvServiceMetrics(); // outside the exception handler, so failed requests are counted as the 500 they become
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestSizeLimit(options.Limits.MaxRequestBytes);
+        app.UseConvServiceSecurity(); // rate limits, API keys, remote dashboard gate: before the dashboard below
         app.UseConvServiceSwagger();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {

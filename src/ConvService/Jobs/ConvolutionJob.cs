@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Observability;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -21,7 +22,7 @@ namespace ConvService.Jobs;
 [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger)
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, IJobMetrics metrics)
 {
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
     public async Task RunAsync(string jobId, CancellationToken cancellationToken)
@@ -97,6 +98,7 @@ public sealed class ConvolutionJob(
             Result = result,
         }, CancellationToken.None);
         if (changed) await JobInputs.ReleaseAsync(arrays, record);
+        if (changed) metrics.Finished(record.Method, status, computeMs);
         signals.Completed(record.Id);
     }
 

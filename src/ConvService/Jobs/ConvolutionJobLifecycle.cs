@@ -1,3 +1,4 @@
+using ConvService.Observability;
 using ConvService.Storage;
 using Hangfire;
 
@@ -15,7 +16,7 @@ public enum DeleteOutcome
 }
 
 /// <summary>Waiting for, cancelling and deleting jobs — shared by the jobs API and the benchmark runner.</summary>
-public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time)
+public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time, IJobMetrics metrics)
 {
     /// <summary>Waits up to <paramref name="timeout"/> for the job to finish; returns its latest record (null when unknown).</summary>
     public Task<ConvolutionJobRecord?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -34,6 +35,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
         if (cancelled)
         {
             await JobInputs.ReleaseAsync(arrays, record);
+            metrics.Finished(record.Method, JobStatus.Cancelled, computeMs: null);
             signals.TryCancelRunning(id);
             if (record.HangfireJobId is { } hangfireId) hangfire.Delete(hangfireId); // dashboard shows it deleted; other nodes stop it
             signals.Completed(id);

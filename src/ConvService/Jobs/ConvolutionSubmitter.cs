@@ -3,6 +3,7 @@ using ConvService.Apis.Contracts;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Core.Generators;
+using ConvService.Observability;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -18,7 +19,7 @@ namespace ConvService.Jobs;
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
-    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options)
+    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
@@ -117,6 +118,7 @@ public sealed class ConvolutionSubmitter(
             throw new RequestRejectedException(StatusCodes.Status503ServiceUnavailable, "Job storage unavailable",
                 "The job could not be queued because job storage did not answer; nothing was accepted. Retry shortly.", TimeSpan.FromSeconds(5));
         }
+        metrics.Submitted(record.Method);
         var (updated, _) = await jobs.UpdateAsync(record.Id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
         return updated ?? record;
     }

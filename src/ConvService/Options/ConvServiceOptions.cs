@@ -22,6 +22,16 @@ public sealed class ConvServiceOptions
     /// <summary>Let non-local clients open the Hangfire dashboard at /hangfire.</summary>
     public bool DashboardAllowRemote { get; set; }
 
+    /// <summary>
+    /// API keys accepted in the <c>X-Api-Key</c> header; empty = no keys (mutating endpoints are open). When set, every
+    /// POST, PUT, PATCH and DELETE needs one of them (see docs/operations.md).
+    /// </summary>
+    public string[] ApiKeys { get; set; } = [];
+
+    /// <summary>Per-client rate limits for the API.</summary>
+    [Required]
+    public RateLimitOptions RateLimits { get; set; } = new();
+
     /// <summary>Request and job limits.</summary>
     [Required]
     public LimitsOptions Limits { get; set; } = new();
