@@ -19,7 +19,8 @@ public static class ArraysApi
         var group = app.MapGroup("/arrays").WithTags("Arrays");
         group.MapPost("/", UploadAsync).WithName("UploadArray")
             .WithSummary("Store an array from JSON {\"data\": [[...]]}, .npy (application/x-npy) or PNG (image/png; colour becomes BT.601 luminance).")
-            .Accepts<ArrayUpload>("application/json", ArrayFormats.Npy, ArrayFormats.Png)
+            // Every type the handler reads must be listed: routing answers 415 for the others before the handler runs.
+            .Accepts<ArrayUpload>("application/json", ArrayFormats.Npy, "application/npy", ArrayFormats.Png)
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503);
         group.MapGet("/{id}", GetAsync).WithName("GetArray")
             .WithSummary("An array as JSON (default), .npy (Accept: application/x-npy) or a PNG preview (Accept: image/png).")

@@ -47,6 +47,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
 
         var kernelSpec = request.Kernel ?? new BenchmarkKernelSpec();
         NormalizedBenchmarkKernels kernels;
+        Func<Task>? generateRest = null;
         if (kernelSpec.ArrayId is not null)
         {
             if (kernelSpec.Shape is not null || kernelSpec.Fill is not null || kernelSpec.Seed is not null)
@@ -62,14 +63,22 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             string fill = RequestParsing.Word(RequestParsing.ParseFill(kernelSpec.Fill ?? "normal"));
             int[] shape = kernelSpec.Shape ?? [4, 4];
             var ids = new string[count];
-            for (int i = 0; i < count; i++)
-            {
-                // Filter i uses seed + i, as the tutorial draws num_cpus independent normal filters.
-                var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
-                ids[i] = stored.ArrayId;
-                shape = stored.Shape;
-            }
+            // Only filter 0 is generated before the budget check: it validates the spec and fixes the shape the plan
+            // needs. The rest wait until the benchmark is known to fit, so 1024 one-megapixel filters (8 GB) of a run
+            // that is refused anyway are never generated.
+            var first = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, seed)), "kernel", limits.MaxKernelPixels, cancellationToken);
+            ids[0] = first.ArrayId;
+            shape = first.Shape;
             kernels = new NormalizedBenchmarkKernels(shape, count, seed, fill, ids);
+            generateRest = async () =>
+            {
+                for (int i = 1; i < count; i++)
+                {
+                    // Filter i uses seed + i, as the tutorial draws num_cpus independent normal filters.
+                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
+                    ids[i] = stored.ArrayId;
+                }
+            };
         }
 
         var convolution = new ConvolutionRequest(null, null, request.Mode, request.Boundary, request.FillValue, request.Stride ?? new Stride(5, 5), request.Method);
@@ -89,6 +98,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
                 $"~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}), over the budget of {limits.MaxBenchmarkSeconds:N0} s " +
                 "(ConvService:Limits:MaxBenchmarkSeconds). Lower iterations, repetitions or the image size, use a larger stride, or run fewer strategies.");
 
+        if (generateRest is not null) await generateRest();
         return (plan, choice, estimatedSeconds);
     }
 

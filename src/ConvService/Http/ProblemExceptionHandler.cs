@@ -55,6 +55,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     private static string ExpectedAt(string path)
     {
+        if (path == "$") return "a JSON object {...}, not an array, string, number or boolean";
         if (DataCell().IsMatch(path)) return "a number; data must be a 2-D array of numbers [[...], ...]";
         if (DataRow().IsMatch(path)) return "a row of numbers; data must be a 2-D array [[...], ...]";
         if (path.EndsWith(".data", StringComparison.Ordinal)) return "a 2-D array of numbers [[...], ...]";
@@ -77,6 +78,13 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     [System.Text.RegularExpressions.GeneratedRegex(@"\.data\[\d+\]$")]
     private static partial System.Text.RegularExpressions.Regex DataRow();
 
+    private static string ParentPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$") return "$";
+        int dot = path.LastIndexOf('.');
+        return dot > 0 ? path[..dot] : "$";
+    }
+
     private static string JsonMessage(JsonException e)
     {
         // System.Text.Json names the .NET type it could not fill; users need the JSON path and what was expected.
@@ -91,6 +99,16 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }
         if (message.Contains(" could not be converted to ", StringComparison.Ordinal) || message.Contains("token type", StringComparison.Ordinal))
             return $"the value at {e.Path ?? "$"} has the wrong type (expected {ExpectedAt(e.Path ?? "$")}).";
+        const string duplicate = "Duplicate property '";
+        if (message.StartsWith(duplicate, StringComparison.Ordinal) && message.IndexOf('\'', duplicate.Length) is var end and > 0)
+        {
+            // The serializer names the .NET type; users need the property, the place and the fix.
+            string name = message[duplicate.Length..end];
+            return $"the property '{name}' appears more than once in the object at {ParentPath(e.Path)} (property names are matched case-insensitively): send it once.";
+        }
+        // Our converters throw without a path (they cannot know it); the serializer records it on the exception.
+        if (e.Path is { } path && !message.Contains("Path:", StringComparison.Ordinal))
+            return $"{message.TrimEnd('.')} (at {path}).";
         return message;
     }
 }

@@ -18,6 +18,8 @@ public static class RequestBody
         AllowDuplicateProperties = false,
         MaxDepth = 16,
         RespectNullableAnnotations = false,
+        // 1e400 parses to Infinity, which no computation wants and no JSON response can carry back (a 500 later).
+        Converters = { new FiniteDoubleConverter() },
     };
 
     /// <summary>True when the request says it carries JSON.</summary>
@@ -34,12 +36,18 @@ public static class RequestBody
         if (!IsJson(request))
             throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
                 $"This endpoint takes application/json, not '{request.ContentType ?? "(none)"}'. Send Content-Type: application/json with a body like {example}.");
+        // The reader decodes UTF-8 only; a body declared as UTF-16 or Latin-1 would otherwise fail with a baffling
+        // "'0x00' is an invalid start" (or, for ASCII-only Latin-1, silently pass): say what encoding to send.
+        if (Charset(request.ContentType!) is { } charset && !IsUtf8Compatible(charset))
+            throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset",
+                $"JSON bodies must be UTF-8 (RFC 8259), not charset '{Truncate(charset)}'. Re-encode the body as UTF-8 and send Content-Type: application/json (or application/json; charset=utf-8).");
         T? value;
         try
         {
             value = await JsonSerializer.DeserializeAsync<T>(request.Body, StrictJson, cancellationToken);
         }
-        catch (JsonException e) when (e.Path is "$" && e.BytePositionInLine is 0 or null && e.LineNumber is 0 or null && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
+        // Whitespace-only bodies (and a lone byte-order mark) are empty too, whatever position the reader stopped at.
+        catch (JsonException e) when (e.Path is "$" && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
         {
             throw RequestRejectedException.BadRequest($"The request body is empty. Send a JSON object like {example}.");
         }
@@ -53,7 +61,16 @@ public static class RequestBody
         {
             if (declared > maxBytes) throw TooLarge(maxBytes);
             var buffer = new byte[declared];
-            await request.Body.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await request.Body.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException)
+            {
+                // Kestrel refuses such a body itself; other servers (and test hosts) end the stream early instead.
+                throw RequestRejectedException.BadRequest(
+                    $"The request body ended before the {declared:N0} bytes its Content-Length declares: send the complete body with a Content-Length that matches it.");
+            }
             return buffer;
         }
         using var copy = new MemoryStream();
@@ -84,9 +101,47 @@ public static class RequestBody
         await next(context);
     });
 
+    private static string? Charset(string contentType)
+    {
+        foreach (var part in contentType.Split(';').Skip(1))
+        {
+            int eq = part.IndexOf('=');
+            if (eq > 0 && part[..eq].Trim().Equals("charset", StringComparison.OrdinalIgnoreCase))
+                return part[(eq + 1)..].Trim().Trim('"');
+        }
+        return null;
+    }
+
+    private static bool IsUtf8Compatible(string charset) =>
+        charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+        || charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase); // ASCII is a subset of UTF-8
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+
     private static string BaseType(string contentType)
     {
         int semicolon = contentType.IndexOf(';');
         return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
     }
+}
+
+/// <summary>
+/// Reads JSON numbers as float64, refusing values outside its range (1e400 and -1e400 parse to ±Infinity) with a
+/// message that names the limit; writes finite values as usual.
+/// </summary>
+public sealed class FiniteDoubleConverter : JsonConverter<double>
+{
+    /// <inheritdoc />
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number)
+            throw new JsonException(); // no message: the serializer's own wrong-type message, with the path, is mapped later
+        double value = reader.GetDouble();
+        if (!double.IsFinite(value))
+            throw new JsonException("the number is outside the float64 range (about ±1.8e308); send finite numbers.");
+        return value;
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }

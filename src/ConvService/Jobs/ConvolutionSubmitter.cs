@@ -172,9 +172,11 @@ public sealed class ConvolutionSubmitter(
         for (int i = 0; i < rows.Length; i++)
         {
             var row = rows[i];
-            if (row is null || row.Length != cols)
+            if (row is null)
+                throw RequestRejectedException.BadRequest($"'{role}.data' row {i} is null: every row must be an array of numbers of the same length as row 0 ({cols}).");
+            if (row.Length != cols)
                 throw RequestRejectedException.BadRequest(
-                    $"'{role}.data' is ragged: row {i} has {row?.Length ?? 0} values but row 0 has {cols}. Every row must have the same length.");
+                    $"'{role}.data' is ragged: row {i} has {row.Length} values but row 0 has {cols}. Every row must have the same length.");
             row.CopyTo(array.Row(i));
         }
         return array;
