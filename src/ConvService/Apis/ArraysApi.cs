@@ -39,7 +39,7 @@ public static class ArraysApi
         if (RequestBody.IsJson(request))
         {
             var upload = await RequestBody.ReadJsonAsync<ArrayUpload>(request, Examples.ArrayUpload, cancellationToken);
-            array = ConvolutionSubmitter.FromRows(upload.Data ?? [], "data", limits.MaxImagePixels);
+            array = ConvolutionSubmitter.FromRows(upload.Data ?? [], "$", limits.MaxImagePixels); // "$": messages name '$.data', the body's JSON path
         }
         else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Npy) || RequestBody.MediaTypeIs(request.ContentType, "application/npy"))
         {

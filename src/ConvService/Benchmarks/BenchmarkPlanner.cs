@@ -125,9 +125,12 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         if (requested is null) return DefaultStrategies;
         if (requested.Length == 0) throw RequestRejectedException.BadRequest($"'strategies' is empty: name at least one of {string.Join(", ", KnownStrategies)}.");
         var seen = new List<string>();
-        foreach (var s in requested)
+        for (int i = 0; i < requested.Length; i++)
         {
-            if (s is null || Array.IndexOf(KnownStrategies, s) < 0)
+            var s = requested[i];
+            if (s is null)
+                throw RequestRejectedException.BadRequest($"'strategies[{i}]' is null: name one of {string.Join(", ", KnownStrategies)}.");
+            if (Array.IndexOf(KnownStrategies, s) < 0)
                 throw RequestRejectedException.BadRequest($"Unknown strategy '{s}': use {string.Join(", ", KnownStrategies)}.");
             if (seen.Contains(s)) throw RequestRejectedException.BadRequest($"Strategy '{s}' is listed twice.");
             seen.Add(s);

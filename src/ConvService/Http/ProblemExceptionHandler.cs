@@ -42,7 +42,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         RequestRejectedException r => (r.Status, r.Title, r.Message, r.RetryAfter),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (413, "Request body too large",
             "The request body exceeds ConvService:Limits:MaxRequestBytes. Send a smaller array, upload it as .npy (8 bytes a value), or use a generated input.", null),
-        BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, null),
+        BadHttpRequestException b => (b.StatusCode, "Bad request", BindingMessage(b.Message), null),
         JsonException j => (400, "Malformed JSON",
             $"The request body is not valid for this endpoint: {JsonMessage(j)} See the examples in /swagger.", null),
         ArrayTooLargeException a => (413, "Array too large", a.Message, null),
@@ -52,6 +52,26 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ArrayStoreFullException s => (503, "Array store full", s.Message, TimeSpan.FromSeconds(5)),
         _ => (500, "Internal error", "The service hit an unexpected error; it has been logged. Please report it with the time of the request.", null),
     };
+
+    /// <summary>
+    /// Rewrites the framework's binding failure (<c>Failed to bind parameter "Nullable&lt;int&gt; Limit" from "abc".</c>),
+    /// which names a .NET type and a C# property, into the query parameter and what it takes; other messages pass unchanged.
+    /// </summary>
+    private static string BindingMessage(string message)
+    {
+        var match = BindFailure().Match(message);
+        if (!match.Success) return message;
+        string name = match.Groups["name"].Value;
+        name = char.ToLowerInvariant(name[0]) + name[1..];
+        string value = match.Groups["value"].Value;
+        if (value.Length > 40) value = value[..40] + "…";
+        string type = match.Groups["type"].Value;
+        string expected = type is "int" or "Nullable<int>" or "Int32" or "Nullable<Int32>" ? "a whole number, given once" : "a single valid value";
+        return $"The query parameter '{name}' is '{value}', which is not {expected}. See /swagger for what '{name}' takes.";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("""^Failed to bind parameter "(?<type>\S+) (?<name>\w+)" from "(?<value>.*)"\.$""", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex BindFailure();
 
     private static string ExpectedAt(string path)
     {
@@ -65,6 +85,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             "fillValue" => "a number",
             "threads" or "seed" or "iterations" or "repetitions" or "warmup" or "count" => "an integer",
             "mode" or "boundary" or "method" or "fill" or "arrayId" => "a string",
+            "strategies" => "an array of strategy names, e.g. [\"serial\", \"parallel\"]",
+            _ when StrategyItem().IsMatch(path) => "a strategy name: serial, parallel, parallel-rows or hangfire",
             "image" or "kernel" => "an object with one of data, arrayId or generate",
             "generate" => "an object like {\"shape\": [rows, cols], \"fill\": \"normal\", \"seed\": 0}",
             _ when last.StartsWith("shape", StringComparison.Ordinal) => "[rows, cols] as two integers",
@@ -74,6 +96,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\.data\[\d+\]\[\d+\]$")]
     private static partial System.Text.RegularExpressions.Regex DataCell();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.strategies\[\d+\]$")]
+    private static partial System.Text.RegularExpressions.Regex StrategyItem();
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\.data\[\d+\]$")]
     private static partial System.Text.RegularExpressions.Regex DataRow();
