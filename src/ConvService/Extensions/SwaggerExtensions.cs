@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ConvService.Apis;
+using ConvService.Http;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -26,6 +27,16 @@ public static class SwaggerExtensions
                 if (File.Exists(path)) swagger.IncludeXmlComments(path);
             }
             swagger.OperationFilter<RequestExamplesFilter>();
+            // The key a deployment may require for every state-changing request (ApiKeyMiddleware): declared once, so the
+            // UI's Authorize button can hold it, and required on the mutating operations only, as the middleware does.
+            swagger.AddSecurityDefinition(ApiKeySecurityFilter.SchemeId, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeyRing.HeaderName,
+                Description = "Required for POST and DELETE when the operator configured ConvService:ApiKeys; GET requests need none.",
+            });
+            swagger.OperationFilter<ApiKeySecurityFilter>();
         });
         return services;
     }
@@ -70,5 +81,27 @@ internal sealed class RequestExamplesFilter : IOperationFilter
         concrete.Examples ??= new Dictionary<string, IOpenApiExample>();
         foreach (var (name, summary, json) in examples)
             concrete.Examples[name] = new OpenApiExample { Summary = summary, Value = JsonNode.Parse(json) };
+    }
+}
+
+/// <summary>
+/// Marks every operation that <see cref="ApiKeyMiddleware"/> guards (any method but the safe ones) as needing the
+/// <c>X-Api-Key</c> scheme, with the 401 it answers without one, so Swagger UI sends the key it was authorized with.
+/// </summary>
+internal sealed class ApiKeySecurityFilter : IOperationFilter
+{
+    /// <summary>The scheme's name in components/securitySchemes.</summary>
+    public const string SchemeId = "ApiKey";
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (context.ApiDescription.HttpMethod is not { } method || ApiKeyMiddleware.IsSafe(method)) return;
+        operation.Security ??= [];
+        operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
+        operation.Responses ??= new OpenApiResponses();
+        operation.Responses.TryAdd("401", new OpenApiResponse
+        {
+            Description = $"An API key is configured and the {ApiKeyRing.HeaderName} header is missing or invalid (problem+json).",
+        });
     }
 }
