@@ -145,6 +145,15 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
 public sealed class BenchmarkBudgetTests
 {
     [Fact]
+    public async Task Submit_FiltersOverArrayStoreBudget_Returns422BeforeGeneratingThem()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:ArrayStoreBytes", "8000000");
+        using var client = factory.CreateClient();
+        await (await client.PostAsync("/benchmarks", ApiClient.Json("""{"image": {"shape": [100, 100]}, "kernel": {"shape": [100, 100], "count": 100}, "iterations": 1, "stride": 50}""")))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "ArrayStoreBytes");
+    }
+
+    [Fact]
     public async Task Submit_OverWorkBudget_Returns422SayingHowToShrinkIt()
     {
         using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxBenchmarkSeconds", "1");

@@ -98,6 +98,13 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
                 $"~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}), over the budget of {limits.MaxBenchmarkSeconds:N0} s " +
                 "(ConvService:Limits:MaxBenchmarkSeconds). Lower iterations, repetitions or the image size, use a larger stride, or run fewer strategies.");
 
+        // Image and filters stay pinned in the array store for the whole run, so together they must fit its budget.
+        long inputBytes = ((long)image.Shape[0] * image.Shape[1] + (long)kernels.Count * kernels.Shape[0] * kernels.Shape[1]) * sizeof(double);
+        if (kernels.Seed is not null && inputBytes > limits.ArrayStoreBytes / 2)
+            throw RequestRejectedException.Unprocessable(
+                $"The image and {kernels.Count} generated filters need {inputBytes:N0} bytes, over half the array store ({limits.ArrayStoreBytes:N0} bytes, " +
+                "ConvService:Limits:ArrayStoreBytes), which must also hold results. Use fewer or smaller filters, or a smaller image.");
+
         if (generateRest is not null) await generateRest();
         return (plan, choice, estimatedSeconds);
     }
