@@ -44,6 +44,8 @@ internal static class CompareMode
         var image = Npy.Read(imagePath);
         var kernel = Npy.Read(kernelPath);
         var choice = Convolver.Plan(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        var features = CostModel.Features(geometry, options.Boundary);
 
         // Warm-up: run until tiered JIT has promoted the hot loops (at least 3 calls and minWarmupMs).
         // Results are dropped at once, as the python side drops its own, so neither keeps two outputs alive.
@@ -79,6 +81,12 @@ internal static class CompareMode
             ["samples_ms"] = samples,
             ["calls_per_sample"] = batch,
             ["output_shape"] = new[] { result.Rows, result.Cols },
+            ["features"] = new Dictionary<string, double>
+            {
+                ["multiply_adds"] = features.MultiplyAdds, ["input_bytes"] = features.InputBytes, ["row_taps"] = features.RowTaps,
+                ["outputs"] = geometry.OutputLength, ["fft_units"] = features.FftUnits, ["fft_elements"] = features.FftElements,
+                ["stride_x"] = geometry.StrideX,
+            },
             ["vector512"] = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
             ["vector256"] = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated,
         };
