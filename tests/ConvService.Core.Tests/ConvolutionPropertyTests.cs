@@ -174,3 +174,35 @@ public sealed class LargeOutputTests
         ArrayAssert.BitwiseEqual(direct, Convolver.Convolve2D(image, kernel, options with { Threads = 2 }), "streamed, 2 threads");
     }
 }
+
+public sealed unsafe class VectorOpsTests
+{
+    private static void CheckStoreSums<TOps, TV>() where TOps : struct, IVectorOps<TV> where TV : struct
+    {
+        var rng = new Random(TOps.Count);
+        int w = TOps.Count;
+        var data = new double[4 * w];
+        for (int trial = 0; trial < 200; trial++)
+        {
+            for (int i = 0; i < data.Length; i++) data[i] = (rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-8, 9));
+            var sums = new double[4];
+            fixed (double* d = data) fixed (double* s = sums)
+            {
+                TOps.StoreSums(s, TOps.Load(d), TOps.Load(d + w), TOps.Load(d + 2 * w), TOps.Load(d + 3 * w));
+                for (int v = 0; v < 4; v++)
+                {
+                    double one = TOps.Sum(TOps.Load(d + v * w));
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(one), BitConverter.DoubleToInt64Bits(s[v]));
+                    double exact = 0;
+                    for (int l = 0; l < w; l++) exact += data[v * w + l];
+                    Assert.Equal(exact, one, Math.Abs(exact) * 1e-14 + 1e-300);
+                }
+            }
+        }
+    }
+
+    [Fact] public void StoreSums_IsBitIdenticalToSum_Scalar() => CheckStoreSums<ScalarOps, double>();
+    [Fact] public void StoreSums_IsBitIdenticalToSum_128() => CheckStoreSums<Vector128Ops, System.Runtime.Intrinsics.Vector128<double>>();
+    [Fact] public void StoreSums_IsBitIdenticalToSum_256() => CheckStoreSums<Vector256Ops, System.Runtime.Intrinsics.Vector256<double>>();
+    [Fact] public void StoreSums_IsBitIdenticalToSum_512() => CheckStoreSums<Vector512Ops, System.Runtime.Intrinsics.Vector512<double>>();
+}
