@@ -8,7 +8,8 @@ Run from the repository root with Debian's python (it has scipy and cv2):
     /usr/bin/python3 bench/compare.py --quick    # fewer samples
     /usr/bin/python3 bench/compare.py --with-direct   # also times our direct method on 2000x2000 * 65x65 (slow)
 
-Every time is the median of several samples after a warm-up; a sample is a batch of calls lasting at least
+Every time is the median of several samples after a warm-up of at least 2 s (tiered JIT needs that long
+before microsecond-scale calls run fully optimised code; python gets the same warm-up); a sample is a batch of calls lasting at least
 20 ms, divided by the batch size (so microsecond cases are not timer noise). ConvService uses the same rule
 inside its own process. Everything runs on one thread (cv2.setNumThreads(1); scipy's convolve2d and
 fftconvolve are single-threaded; ConvService Threads = 1).
@@ -39,7 +40,7 @@ PROJECT = os.path.join(ROOT, "bench", "ConvService.Benchmarks")
 DLL = os.path.join(PROJECT, "bin", "Release", "net10.0", "ConvService.Benchmarks.dll")
 
 
-def bench(fn, repeat, min_sample_s=0.02, min_warmup_s=0.3):
+def bench(fn, repeat, min_sample_s=0.02, min_warmup_s=2.0):
     """Median seconds per call: warm up, then `repeat` samples of a batch lasting >= min_sample_s."""
     start = time.perf_counter()
     calls = 0

@@ -8,7 +8,7 @@ namespace ConvService.Benchmarks;
 
 /// <summary>
 /// <c>--compare --image a.npy --kernel k.npy [--mode full] [--boundary fill] [--fill 0] [--stride 5 5]
-/// [--method auto] [--threads 1] [--repeat 7] [--min-warmup-ms 300] [--out result.npy]</c>:
+/// [--method auto] [--threads 1] [--repeat 7] [--min-warmup-ms 2000] [--out result.npy]</c>:
 /// times one convolution as the median of <c>--repeat</c> samples after a warm-up, and prints one JSON object.
 /// A sample is a batch of calls long enough (≥ 20 ms) that the timer's resolution does not matter for small cases.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class CompareMode
         string? imagePath = null, kernelPath = null, outPath = null;
         var options = ConvolutionOptions.Default;
         int repeat = 7;
-        double minWarmupMs = 300;
+        double minWarmupMs = 2000; // tiered JIT needs ~1-2 s (under load) before small cases run optimised code
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => args[++i];
