@@ -11,15 +11,22 @@ namespace ConvService.Core.Convolution;
 /// output write and, for strided outputs, the horizontal sum) + per output row and kernel row setup.
 /// FFT = complex-FFT work Σ n·log2 n over the row and column passes + a per spectrum element cost (packing,
 /// gathers, the pointwise product) + a fixed cost.</para>
-/// <para>Calibration: <c>bench/calibrate.py</c> times direct and fft (Release, one thread, median of 5 after
-/// warm-up) on a grid of shapes and fits these constants by non-negative least squares on relative error; the
-/// values below are rounded from its fit on the reference VM (AMD EPYC, AVX2+FMA, 2 shared vCPUs), see
-/// bench/README.md for the run. Only the crossover matters for <c>auto</c>: within a factor of ~1.5 either side of
-/// it both methods cost about the same.</para>
+/// <para>Calibration (AMD EPYC, AVX2+FMA, 2 vCPUs shared with other builds; Release, one thread, medians after
+/// warm-up via the benchmark project's --compare mode):
+/// the direct stride-1 terms from a 3000×3000 image with a 1×1 kernel (12 ms: reading and writing 72 MB) and a
+/// 4×4 kernel (16.5 ms, 144 M multiply–adds); the strided terms from the tutorial case (≈4 ms for 57.6 MB of
+/// rows read, 5.8 M multiply–adds) and 1000×1000 ⊛ 4×4 stride 5 in cache (0.25 ms); the FFT terms from
+/// 2000×2000 ⊛ 65×65 (208 ms: 127 M butterfly units, 16 M spectrum elements). The lane kernel's rate for large
+/// kernels was then set so that the crossover matches side-by-side runs of direct against fft on a 1000×1000
+/// image (direct faster at 17×17, about equal at 25×25, fft 3× faster at 33×33). bench/calibrate.py repeats
+/// such measurements on a grid and fits all constants by non-negative least squares; on this shared VM
+/// (load average 6–24 while calibrating) its absolute fits were not stable, so the values above were set by
+/// hand from the quieter runs. Only the crossover matters for <c>auto</c>; near it both methods cost about the
+/// same.</para>
 /// </remarks>
 internal static class CostModel
 {
-    internal const double LaneNsPerMultiplyAdd = 0.033;   // stride 1: two output rows × 4 vectors per block
+    internal const double LaneNsPerMultiplyAdd = 0.06;    // stride 1: two output rows × 4 vectors per block
     internal const double DotNsPerMultiplyAdd = 0.09;     // stride > 1: W-wide dot products per output
     internal const double NsPerInputByte = 0.065;         // streaming image rows from DRAM (≈ 15 GB/s)
     internal const double LaneNsPerOutput = 0.75;         // writing the output (streamed past the cache when large)
