@@ -8,9 +8,11 @@ Run from the repository root with Debian's python (it has scipy and cv2):
     /usr/bin/python3 bench/compare.py --quick    # fewer samples
     /usr/bin/python3 bench/compare.py --with-direct   # also times our direct method on 2000x2000 * 65x65 (slow)
 
-Every time is the median of several samples after a warm-up; a sample is a batch of calls lasting at least
-20 ms, divided by the batch size (so microsecond cases are not timer noise). ConvService uses the same rule
-inside its own process. Everything runs on one thread (cv2.setNumThreads(1); scipy's convolve2d and
+Both sides warm up for at least 2 s (tiered JIT needs that long before microsecond-scale calls run fully
+optimised code; python gets the same), then samples are interleaved: one of theirs, one of ours, repeated,
+so both see the same load on a shared machine. A sample is a batch of calls lasting at least 20 ms divided by
+the batch size (so microsecond cases are not timer noise). Reported: the median sample of each side and the
+median of the per-round ratios (the speedup column). Everything runs on one thread (cv2.setNumThreads(1); scipy's convolve2d and
 fftconvolve are single-threaded; ConvService Threads = 1).
 
 Matching OpenCV to convolve2d 'full': filter2D computes a correlation, dst(y, x) = sum K'(a, b) src(y + a - ay,
@@ -39,35 +41,64 @@ PROJECT = os.path.join(ROOT, "bench", "ConvService.Benchmarks")
 DLL = os.path.join(PROJECT, "bin", "Release", "net10.0", "ConvService.Benchmarks.dll")
 
 
-def bench(fn, repeat, min_sample_s=0.02, min_warmup_s=0.3):
-    """Median seconds per call: warm up, then `repeat` samples of a batch lasting >= min_sample_s."""
-    start = time.perf_counter()
-    calls = 0
-    while calls < 2 or time.perf_counter() - start < min_warmup_s:
-        fn()
-        calls += 1
-    one = (time.perf_counter() - start) / calls
-    batch = max(1, int(np.ceil(min_sample_s / max(one, 1e-9))))
-    samples = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(batch):
+class Python:
+    """Times a python callable: warm-up, then one sample (a batch lasting >= min_sample_s) per call of sample()."""
+
+    def __init__(self, fn, min_sample_s=0.02, min_warmup_s=2.0):
+        self.fn = fn
+        start = time.perf_counter()
+        calls = 0
+        while calls < 2 or time.perf_counter() - start < min_warmup_s:
             fn()
-        samples.append((time.perf_counter() - t) / batch)
-    return statistics.median(samples)
+            calls += 1
+        one = (time.perf_counter() - start) / calls
+        self.batch = max(1, int(np.ceil(min_sample_s / max(one, 1e-9))))
+
+    def sample(self):
+        t = time.perf_counter()
+        for _ in range(self.batch):
+            self.fn()
+        return (time.perf_counter() - t) / self.batch
 
 
-def ours(tmp, image, kernel, repeat, mode="full", boundary="fill", stride=(1, 1), method="auto", check_against=None):
-    ipath, kpath, opath = (os.path.join(tmp, n) for n in ("image.npy", "kernel.npy", "out.npy"))
-    np.save(ipath, image)
-    np.save(kpath, kernel)
-    cmd = ["dotnet", DLL, "--compare", "--image", ipath, "--kernel", kpath, "--mode", mode, "--boundary", boundary,
-           "--stride", str(stride[0]), str(stride[1]), "--method", method, "--threads", "1",
-           "--repeat", str(repeat), "--out", opath]
-    result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    if check_against is not None:
-        result["rel_err"] = rel_err(check_against, np.load(opath))
-    return result
+class Ours:
+    """The benchmark project's --compare --interactive process: warms up, then answers one sample per request."""
+
+    def __init__(self, tmp, image, kernel, mode="full", boundary="fill", stride=(1, 1), method="auto"):
+        ipath, kpath = os.path.join(tmp, "image.npy"), os.path.join(tmp, "kernel.npy")
+        self.out = os.path.join(tmp, "out.npy")
+        np.save(ipath, image)
+        np.save(kpath, kernel)
+        cmd = ["dotnet", DLL, "--compare", "--interactive", "--image", ipath, "--kernel", kpath, "--mode", mode,
+               "--boundary", boundary, "--stride", str(stride[0]), str(stride[1]), "--method", method, "--threads", "1",
+               "--out", self.out]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.meta = json.loads(self.proc.stdout.readline())
+
+    def sample(self):
+        self.proc.stdin.write("sample\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline()) / 1e3
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=600)
+        return np.load(self.out)
+
+
+def side_by_side(theirs, ours, rounds):
+    """Interleaves samples (theirs, ours, theirs, ours, ...) so both see the same load on a shared machine.
+    Returns (median theirs s, median ours s, median of per-round ratios theirs/ours)."""
+    t, o = [], []
+    for _ in range(rounds):
+        t.append(theirs.sample())
+        o.append(ours.sample())
+    return statistics.median(t), statistics.median(o), statistics.median([a / b for a, b in zip(t, o)])
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
 
 
 def rel_err(expected, actual):
@@ -89,7 +120,7 @@ def fmt_time(seconds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="3 samples instead of 7")
+    ap.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--with-direct", action="store_true", help="also time direct on 2000x2000 * 65x65 (~10 s)")
     ap.add_argument("--json", help="also write the rows as JSON here")
@@ -102,61 +133,59 @@ def main():
     cv2.setNumThreads(1)
     rng = np.random.default_rng(2026)
     rows = []
-
-    def row(case, theirs_name, theirs_s, ours_result, goal, note=""):
-        ours_s = ours_result["median_ms"] / 1e3
-        rows.append({"case": case, "baseline": theirs_name, "baseline_s": theirs_s, "ours_method": ours_result["method"],
-                     "ours_s": ours_s, "speedup": theirs_s / ours_s, "goal": goal, "rel_err": ours_result.get("rel_err"),
-                     "reason": ours_result["reason"], "note": note})
+    load_start = loadavg()
 
     with tempfile.TemporaryDirectory() as tmp:
+        def case(name, baseline_name, theirs_fn, ours_kwargs, image, kernel, expected, goal, rounds, note=""):
+            theirs = Python(theirs_fn)
+            ours = Ours(tmp, image, kernel, **ours_kwargs)
+            t, o, ratio = side_by_side(theirs, ours, rounds)
+            err = rel_err(expected, ours.close())
+            rows.append({"case": name, "baseline": baseline_name, "baseline_s": t, "ours_method": ours.meta["method"],
+                         "ours_s": o, "speedup": ratio, "goal": goal, "rel_err": err, "reason": ours.meta["reason"],
+                         "note": note})
+
         # 1. The tutorial: 3000x3000 * 4x4, full, stride 5.
         image = rng.random((3000, 3000))
         kernel = rng.random((4, 4))
         expected = convolve2d(image, kernel)[::5, ::5]
-        t_scipy = bench(lambda: convolve2d(image, kernel)[::5, ::5], max(3, repeat // 2))
-        r = ours(tmp, image, kernel, repeat, stride=(5, 5), check_against=expected)
-        row("3000x3000 * 4x4, full, stride 5 (tutorial)", "scipy convolve2d+slice", t_scipy, r, ">= 100x")
+        case("3000x3000 * 4x4, full, stride 5 (tutorial)", "scipy convolve2d+slice",
+             lambda: convolve2d(image, kernel)[::5, ::5], {"stride": (5, 5)}, image, kernel, expected, ">= 100x", repeat)
 
         # 2. Full resolution, stride 1, against OpenCV filter2D (float64).
         full = convolve2d(image, kernel)
         padded = cv2.copyMakeBorder(image, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=0.0)
         flipped = np.ascontiguousarray(kernel[::-1, ::-1])
-        cv_out = opencv_full(padded, flipped)[:3003, :3003]
-        cv_err = rel_err(full, cv_out)
+        cv_err = rel_err(full, opencv_full(padded, flipped)[:3003, :3003])
         assert cv_err < 1e-12, f"OpenCV does not match convolve2d full: rel err {cv_err}"
-        t_cv = bench(lambda: opencv_full(padded, flipped), repeat)
-        r = ours(tmp, image, kernel, repeat, check_against=full)
-        row("3000x3000 * 4x4, full, stride 1", "OpenCV filter2D (f64, 1 thread)", t_cv, r, ">= 3x",
-            f"OpenCV vs scipy rel err {cv_err:.1e}")
-        t_scipy_full = bench(lambda: convolve2d(image, kernel), 3)
-        row("3000x3000 * 4x4, full, stride 1", "scipy convolve2d", t_scipy_full, r, "(info)")
-        del image, full, padded, cv_out, expected
+        case("3000x3000 * 4x4, full, stride 1", "OpenCV filter2D (f64, 1 thread)", lambda: opencv_full(padded, flipped),
+             {}, image, kernel, full, ">= 3x", repeat, f"OpenCV's output vs scipy's: rel err {cv_err:.1e}")
+        case("3000x3000 * 4x4, full, stride 1", "scipy convolve2d", lambda: convolve2d(image, kernel),
+             {}, image, kernel, full, "(info)", 3)
+        del image, full, padded, expected
 
         # 3. Large kernel: 2000x2000 * 65x65, full: auto (and forced fft/direct) against fftconvolve.
         image = rng.random((2000, 2000))
         kernel = rng.random((65, 65))
         expected = fftconvolve(image, kernel)
-        t_fft = bench(lambda: fftconvolve(image, kernel), repeat)
-        r_auto = ours(tmp, image, kernel, repeat, check_against=expected)
-        row("2000x2000 * 65x65, full, auto", "scipy fftconvolve", t_fft, r_auto, "<= 2x slower (ratio >= 0.5)")
-        r_fft = ours(tmp, image, kernel, repeat, method="fft", check_against=expected)
-        row("2000x2000 * 65x65, full, fft", "scipy fftconvolve", t_fft, r_fft, "(info)")
+        case("2000x2000 * 65x65, full, auto", "scipy fftconvolve", lambda: fftconvolve(image, kernel),
+             {}, image, kernel, expected, "ours <= 2x slower (>= 0.5x)", repeat)
+        case("2000x2000 * 65x65, full, fft", "scipy fftconvolve", lambda: fftconvolve(image, kernel),
+             {"method": "fft"}, image, kernel, expected, "(info)", repeat)
         if args.with_direct:
-            r_direct = ours(tmp, image, kernel, 3, method="direct", check_against=expected)
-            row("2000x2000 * 65x65, full, direct", "scipy fftconvolve", t_fft, r_direct, "(info)")
+            case("2000x2000 * 65x65, full, direct", "scipy fftconvolve", lambda: fftconvolve(image, kernel),
+                 {"method": "direct"}, image, kernel, expected, "(info)", 3)
         del image, expected
 
         # 4. Small: 32x32 * 3x3, same.
         image = rng.random((32, 32))
         kernel = rng.random((3, 3))
         expected = convolve2d(image, kernel, mode="same")
-        t_small = bench(lambda: convolve2d(image, kernel, mode="same"), repeat)
-        r = ours(tmp, image, kernel, repeat, mode="same", check_against=expected)
-        row("32x32 * 3x3, same", "scipy convolve2d", t_small, r, "(µs per call)")
+        case("32x32 * 3x3, same", "scipy convolve2d", lambda: convolve2d(image, kernel, mode="same"),
+             {"mode": "same"}, image, kernel, expected, "(µs per call)", repeat)
 
     print(f"scipy {scipy.__version__}, numpy {np.__version__}, OpenCV {cv2.__version__}, one thread each; "
-          f"median of {repeat} samples")
+          f"{repeat} interleaved rounds per case; load average {load_start} at start, {loadavg()} at end")
     print(f"{'case':44} {'baseline':34} {'baseline':>10} {'ours':>10} {'method':>7} {'speedup':>9}  {'goal':28} rel.err")
     for x in rows:
         err = "" if x["rel_err"] is None else f"{x['rel_err']:.1e}"

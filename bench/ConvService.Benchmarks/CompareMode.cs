@@ -8,8 +8,10 @@ namespace ConvService.Benchmarks;
 
 /// <summary>
 /// <c>--compare --image a.npy --kernel k.npy [--mode full] [--boundary fill] [--fill 0] [--stride 5 5]
-/// [--method auto] [--threads 1] [--repeat 7] [--min-warmup-ms 300] [--out result.npy]</c>:
-/// times one convolution as the median of <c>--repeat</c> samples after a warm-up, and prints one JSON object.
+/// [--method auto] [--threads 1] [--repeat 7] [--min-warmup-ms 2000] [--out result.npy] [--interactive]</c>:
+/// times one convolution as the median of <c>--repeat</c> samples after a warm-up, and prints one JSON object;
+/// with <c>--interactive</c> it prints a JSON "ready" line after the warm-up, then answers each "sample" line
+/// on stdin with one sample's milliseconds per call, and writes <c>--out</c> when stdin ends.
 /// A sample is a batch of calls long enough (≥ 20 ms) that the timer's resolution does not matter for small cases.
 /// </summary>
 internal static class CompareMode
@@ -19,7 +21,8 @@ internal static class CompareMode
         string? imagePath = null, kernelPath = null, outPath = null;
         var options = ConvolutionOptions.Default;
         int repeat = 7;
-        double minWarmupMs = 300;
+        bool interactive = false;
+        double minWarmupMs = 2000; // tiered JIT needs ~1-2 s (under load) before small cases run optimised code
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => args[++i];
@@ -35,6 +38,7 @@ internal static class CompareMode
                 case "--method": options = options with { Method = Enum.Parse<ConvolutionMethod>(Next(), true) }; break;
                 case "--threads": options = options with { Threads = int.Parse(Next()) }; break;
                 case "--repeat": repeat = int.Parse(Next()); break;
+                case "--interactive": interactive = true; break;
                 case "--min-warmup-ms": minWarmupMs = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
@@ -44,6 +48,8 @@ internal static class CompareMode
         var image = Npy.Read(imagePath);
         var kernel = Npy.Read(kernelPath);
         var choice = Convolver.Plan(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        var features = CostModel.Features(geometry, options.Boundary);
 
         // Warm-up: run until tiered JIT has promoted the hot loops (at least 3 calls and minWarmupMs).
         // Results are dropped at once, as the python side drops its own, so neither keeps two outputs alive.
@@ -56,6 +62,25 @@ internal static class CompareMode
         }
         double oneCallMs = clock.Elapsed.TotalMilliseconds / warmupCalls;
         int batch = Math.Max(1, (int)Math.Ceiling(20.0 / Math.Max(oneCallMs, 1e-6)));
+
+        if (interactive)
+        {
+            // One sample per "sample" line on stdin, so the caller can interleave its own samples with ours and
+            // both sides see the same load on a shared machine.
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["ready"] = true, ["method"] = choice.Method.ToString().ToLowerInvariant(), ["reason"] = choice.Reason,
+                ["estimated_ms"] = choice.EstimatedMs, ["calls_per_sample"] = batch,
+            }));
+            while (Console.ReadLine() is { } line && line.Trim() == "sample")
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int b = 0; b < batch; b++) Convolver.Convolve2D(image, kernel, options);
+                Console.WriteLine(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / batch);
+            }
+            if (outPath is not null) Npy.Write(outPath, Convolver.Convolve2D(image, kernel, options));
+            return 0;
+        }
 
         var samples = new double[repeat];
         for (int s = 0; s < repeat; s++)
@@ -79,6 +104,12 @@ internal static class CompareMode
             ["samples_ms"] = samples,
             ["calls_per_sample"] = batch,
             ["output_shape"] = new[] { result.Rows, result.Cols },
+            ["features"] = new Dictionary<string, double>
+            {
+                ["multiply_adds"] = features.MultiplyAdds, ["input_bytes"] = features.InputBytes, ["row_taps"] = features.RowTaps,
+                ["outputs"] = geometry.OutputLength, ["fft_units"] = features.FftUnits, ["fft_elements"] = features.FftElements,
+                ["stride_x"] = geometry.StrideX,
+            },
             ["vector512"] = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
             ["vector256"] = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated,
         };

@@ -29,7 +29,7 @@ public enum ConvolutionMethod
     Auto,
     /// <summary>Direct summation, vectorised.</summary>
     Direct,
-    /// <summary>Fast Fourier transform (only for <see cref="BoundaryMode.Fill"/> with fill value 0).</summary>
+    /// <summary>Fast Fourier transform: any mode, boundary and stride; refuses a non-finite fill value or inputs containing NaN/±∞.</summary>
     Fft,
     /// <summary>The deliberately simple reference loop: the oracle every fast path is tested against.</summary>
     Naive,

@@ -18,8 +18,9 @@ public static class Convolver
         ArgumentNullException.ThrowIfNull(kernel);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         if (geometry.Swapped) (image, kernel) = (kernel, image);
-        var choice = Plan(geometry, options);
-        return Execute(image, kernel, geometry, options, choice.Method, cancellationToken);
+        // The reason string is only built by the public Plan: formatting it costs more than a 32×32 convolution.
+        var (method, _) = Choose(geometry, options);
+        return Execute(image, kernel, geometry, options, method, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="method"/> on inputs already in geometry order; tests use it to force a path.</summary>
@@ -72,36 +73,43 @@ public static class Convolver
     public static MethodChoice Plan(int imageRows, int imageCols, int kernelRows, int kernelCols, ConvolutionOptions options) =>
         Plan(ConvolutionGeometry.Compute(imageRows, imageCols, kernelRows, kernelCols, options), options);
 
-    private static MethodChoice Plan(in ConvolutionGeometry geometry, in ConvolutionOptions options)
+    private static (ConvolutionMethod Method, CostModel.Costs Cost) Choose(in ConvolutionGeometry geometry, in ConvolutionOptions options)
     {
         if (options.Threads < 1)
             throw new ConvolutionRefusedException($"Threads is {options.Threads}: it must be at least 1 (1 = the calling thread only).");
         var cost = CostModel.Estimate(geometry, options.Boundary);
-        string shape = $"{geometry.KernelRows}×{geometry.KernelCols} kernel on {geometry.ImageRows}×{geometry.ImageCols}";
-        bool fftPossible = double.IsFinite(options.FillValue);
         switch (options.Method)
         {
             case ConvolutionMethod.Naive:
-                return new MethodChoice(ConvolutionMethod.Naive, $"naive: requested ({shape})", cost.NaiveMs);
             case ConvolutionMethod.Direct:
-                return new MethodChoice(ConvolutionMethod.Direct, $"direct: requested ({shape}, est. {cost.DirectMs:0.###} ms vs fft {cost.FftMs:0.###} ms)", cost.DirectMs);
+                return (options.Method, cost);
             case ConvolutionMethod.Fft:
-                if (!fftPossible)
+                if (!double.IsFinite(options.FillValue))
                     throw new ConvolutionRefusedException(
                         $"Method 'fft' cannot use fill value {options.FillValue}: a non-finite value would spread over the whole transform. " +
                         "Use method 'direct' or 'auto', or a finite fill value.");
-                return new MethodChoice(ConvolutionMethod.Fft, $"fft: requested ({shape}, transform {cost.FftLy}×{cost.FftLx}, est. {cost.FftMs:0.###} ms vs direct {cost.DirectMs:0.###} ms)", cost.FftMs);
+                return (ConvolutionMethod.Fft, cost);
             case ConvolutionMethod.Auto:
-                if (fftPossible && cost.FftMs < cost.DirectMs)
-                    return new MethodChoice(ConvolutionMethod.Fft,
-                        $"fft: {shape}, transform {cost.FftLy}×{cost.FftLx}, est. {cost.FftMs:0.###} ms vs direct {cost.DirectMs:0.###} ms", cost.FftMs);
-                return new MethodChoice(ConvolutionMethod.Direct,
-                    fftPossible
-                        ? $"direct: {shape}, est. {cost.DirectMs:0.###} ms vs fft {cost.FftMs:0.###} ms"
-                        : $"direct: {shape}, est. {cost.DirectMs:0.###} ms (fft cannot use a non-finite fill value)", cost.DirectMs);
+                return (double.IsFinite(options.FillValue) && cost.FftMs < cost.DirectMs ? ConvolutionMethod.Fft : ConvolutionMethod.Direct, cost);
             default:
                 throw new ConvolutionRefusedException(
                     $"Unknown method {(int)options.Method}: use 'auto', 'direct', 'fft' or 'naive'.");
         }
+    }
+
+    private static MethodChoice Plan(in ConvolutionGeometry geometry, in ConvolutionOptions options)
+    {
+        var (method, cost) = Choose(geometry, options);
+        string shape = $"{geometry.KernelRows}×{geometry.KernelCols} kernel on {geometry.ImageRows}×{geometry.ImageCols}";
+        string prefix = options.Method == ConvolutionMethod.Auto ? "" : "requested, ";
+        return method switch
+        {
+            ConvolutionMethod.Naive => new MethodChoice(method, $"naive: requested, {shape}, est. {cost.NaiveMs:0.###} ms", cost.NaiveMs),
+            ConvolutionMethod.Fft => new MethodChoice(method,
+                $"fft: {prefix}{shape}, transform {cost.FftLy}×{cost.FftLx}, est. {cost.FftMs:0.###} ms vs direct {cost.DirectMs:0.###} ms", cost.FftMs),
+            _ => new MethodChoice(method, double.IsFinite(options.FillValue)
+                ? $"direct: {prefix}{shape}, est. {cost.DirectMs:0.###} ms vs fft {cost.FftMs:0.###} ms"
+                : $"direct: {prefix}{shape}, est. {cost.DirectMs:0.###} ms (fft cannot use a non-finite fill value)", cost.DirectMs),
+        };
     }
 }

@@ -537,10 +537,7 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
                 a2 = TOps.MultiplyAdd(TOps.BitwiseAnd(TOps.Load(s2 + lastChunk), mask), kl, a2);
                 a3 = TOps.MultiplyAdd(TOps.BitwiseAnd(TOps.Load(s3 + lastChunk), mask), kl, a3);
             }
-            dst[j] = TOps.Sum(a0);
-            dst[j + 1] = TOps.Sum(a1);
-            dst[j + 2] = TOps.Sum(a2);
-            dst[j + 3] = TOps.Sum(a3);
+            TOps.StoreSums(dst + j, a0, a1, a2, a3);
         }
         for (; j < count; j++)
         {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvService.Core.Convolution.Simd;
 
@@ -30,8 +31,11 @@ internal unsafe interface IVectorOps<TV> where TV : struct
 
     static abstract TV BitwiseAnd(TV a, TV b);
 
-    /// <summary>Sum of the lanes, in a fixed order.</summary>
+    /// <summary>Sum of the lanes, in a fixed order (pairs of neighbouring lanes first).</summary>
     static abstract double Sum(TV value);
+
+    /// <summary>destination[i] = Sum(a_i) for four vectors, bit-identical to <see cref="Sum"/>, with shared shuffles.</summary>
+    static abstract void StoreSums(double* destination, TV a0, TV a1, TV a2, TV a3);
 }
 
 /// <summary>One double at a time: the portable fallback and the reference every vector tier must agree with.</summary>
@@ -48,6 +52,11 @@ internal readonly unsafe struct ScalarOps : IVectorOps<double>
     public static double BitwiseAnd(double a, double b) =>
         BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(double value) => value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(double* destination, double a0, double a1, double a2, double a3)
+    {
+        destination[0] = a0; destination[1] = a1; destination[2] = a2; destination[3] = a3;
+    }
 }
 
 /// <summary>Two doubles per vector (SSE2 / AdvSimd).</summary>
@@ -63,6 +72,17 @@ internal readonly unsafe struct Vector128Ops : IVectorOps<Vector128<double>>
     public static Vector128<double> MultiplyAdd(Vector128<double> a, Vector128<double> b, Vector128<double> c) => Vector128.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> BitwiseAnd(Vector128<double> a, Vector128<double> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(Vector128<double> value) => value.GetElement(0) + value.GetElement(1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(double* destination, Vector128<double> a0, Vector128<double> a1, Vector128<double> a2, Vector128<double> a3)
+    {
+        if (Sse3.IsSupported)
+        {
+            Sse3.HorizontalAdd(a0, a1).Store(destination);
+            Sse3.HorizontalAdd(a2, a3).Store(destination + 2);
+            return;
+        }
+        destination[0] = Sum(a0); destination[1] = Sum(a1); destination[2] = Sum(a2); destination[3] = Sum(a3);
+    }
 }
 
 /// <summary>Four doubles per vector (AVX2 + FMA): the tier that runs on this project's reference machine.</summary>
@@ -78,7 +98,20 @@ internal readonly unsafe struct Vector256Ops : IVectorOps<Vector256<double>>
     public static Vector256<double> MultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) => Vector256.FusedMultiplyAdd(a, b, c);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> BitwiseAnd(Vector256<double> a, Vector256<double> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Sum(Vector256<double> value) => Vector128Ops.Sum(value.GetLower() + value.GetUpper());
+    public static double Sum(Vector256<double> value) => Vector128Ops.Sum(value.GetLower()) + Vector128Ops.Sum(value.GetUpper());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(double* destination, Vector256<double> a0, Vector256<double> a1, Vector256<double> a2, Vector256<double> a3)
+    {
+        if (Avx.IsSupported)
+        {
+            // hadd gives each vector's (lane0+lane1) and (lane2+lane3); the two 128-bit halves then line up per vector.
+            var t0 = Avx.HorizontalAdd(a0, a1);
+            var t1 = Avx.HorizontalAdd(a2, a3);
+            (Avx.Permute2x128(t0, t1, 0x20) + Avx.Permute2x128(t0, t1, 0x31)).Store(destination);
+            return;
+        }
+        destination[0] = Sum(a0); destination[1] = Sum(a1); destination[2] = Sum(a2); destination[3] = Sum(a3);
+    }
 }
 
 /// <summary>Eight doubles per vector (AVX-512). Still correct, in software, where the hardware lacks it.</summary>
@@ -95,6 +128,10 @@ internal readonly unsafe struct Vector512Ops : IVectorOps<Vector512<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> BitwiseAnd(Vector512<double> a, Vector512<double> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Sum(Vector512<double> value) => Vector256Ops.Sum(value.GetLower() + value.GetUpper());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSums(double* destination, Vector512<double> a0, Vector512<double> a1, Vector512<double> a2, Vector512<double> a3) =>
+        Vector256Ops.StoreSums(destination, a0.GetLower() + a0.GetUpper(), a1.GetLower() + a1.GetUpper(),
+            a2.GetLower() + a2.GetUpper(), a3.GetLower() + a3.GetUpper());
 }
 
 /// <summary>A vector width the kernels can be instantiated at.</summary>
