@@ -9,4 +9,5 @@ app.UseConvService();
 app.MapHealthApi();
 app.MapArraysApi();
 app.MapConvolutionsApi();
+app.MapNodesApi();
 app.Run();
