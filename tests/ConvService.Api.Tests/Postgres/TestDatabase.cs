@@ -50,6 +50,7 @@ internal sealed class TestDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
+        if (Environment.GetEnvironmentVariable("CONVSERVICE_TEST_KEEP_DATABASES") == "1") return; // to inspect a failure afterwards
         await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
         // FORCE ends the sessions that hosts disposed a moment ago may still hold.
