@@ -68,6 +68,19 @@ internal static class PgNodes
         }
     }
 
+    /// <summary>Every job row as the database holds it now (status, node, attempts), read directly, not through a node.</summary>
+    public static async Task<Dictionary<string, (string Status, string? Node, int Attempts)>> ReadJobRowsAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT id, status, record->>'node', (record->>'attempts')::int FROM convservice.jobs", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, (string, string?, int)>();
+        while (await reader.ReadAsync())
+            rows[reader.GetString(0)] = (reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt32(3));
+        return rows;
+    }
+
     public static int FreePort()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -148,11 +148,28 @@ public sealed class PostgresStoreTests
         Assert.Equal(ArrayDeleteOutcome.InUse, await node.Arrays.DeleteAsync(info.Id)); // pins are counted
         await node.Arrays.UnpinAsync(info.Id);
         await node.Arrays.UnpinAsync(info.Id); // an extra unpin never goes below zero
-        Assert.Equal(0, await node.ScalarAsync("SELECT pins FROM convservice.arrays"));
+        Assert.Equal(0, await node.ScalarAsync("SELECT count(*) FROM convservice.array_pins"));
 
         Assert.Equal(ArrayDeleteOutcome.Deleted, await node.Arrays.DeleteAsync(info.Id));
         Assert.Equal(ArrayDeleteOutcome.NotFound, await node.Arrays.DeleteAsync(info.Id));
         Assert.Equal(0, await node.Arrays.GetUsedBytesAsync());
+    }
+
+    [SkippableFact]
+    public async Task Arrays_ConcurrentPinsAndUnpinsFromTwoNodes_AreCountedExactly()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var a = new Node(db.ConnectionString);
+        await using var b = new Node(db.ConnectionString);
+        var kernel = await a.Arrays.PutAsync(Filled(3, 3, 1)); // the shared kernel of many jobs
+
+        Assert.All(await Task.WhenAll(Enumerable.Range(0, 60).Select(i => (i % 2 == 0 ? a : b).Arrays.PinAsync(kernel.Id).AsTask())), Assert.True);
+        Assert.Equal(60, await a.ScalarAsync("SELECT count(*) FROM convservice.array_pins"));
+        await Task.WhenAll(Enumerable.Range(0, 59).Select(i => (i % 2 == 0 ? a : b).Arrays.UnpinAsync(kernel.Id).AsTask()));
+        Assert.Equal(ArrayDeleteOutcome.InUse, await b.Arrays.DeleteAsync(kernel.Id)); // one pin left
+        await a.Arrays.UnpinAsync(kernel.Id);
+        Assert.Equal(ArrayDeleteOutcome.Deleted, await b.Arrays.DeleteAsync(kernel.Id));
+        Assert.False(await a.Arrays.PinAsync(kernel.Id)); // gone: nothing to pin
     }
 
     private static ConvolutionJobRecord Job(string id, JobStatus status = JobStatus.Queued, string? benchmark = null, string? resultId = null) => new()

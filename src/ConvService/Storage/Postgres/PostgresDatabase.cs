@@ -27,16 +27,24 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             cols      integer     NOT NULL,
             bytes     bigint      NOT NULL,
             data      bytea       NOT NULL,
-            pins      integer     NOT NULL DEFAULT 0 CHECK (pins >= 0),
             created   timestamptz NOT NULL DEFAULT now(),
             last_used timestamptz NOT NULL DEFAULT now()
         );
-        -- The byte total the budget is checked against; one row, kept in step with arrays inside the same transactions.
-        CREATE TABLE IF NOT EXISTS {Schema}.array_usage (
-            id    integer PRIMARY KEY CHECK (id = 1),
-            bytes bigint  NOT NULL
+        -- One row per pin rather than a counter column: a kernel shared by thousands of jobs would otherwise be one row
+        -- that every submission and completion must lock in turn. The foreign key makes a pin and the array's
+        -- deletion exclude each other (the pin insert holds a key-share lock on the array row).
+        CREATE TABLE IF NOT EXISTS {Schema}.array_pins (
+            pin_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            array_id text COLLATE "C" NOT NULL REFERENCES {Schema}.arrays (id)
         );
-        INSERT INTO {Schema}.array_usage (id, bytes) VALUES (1, 0) ON CONFLICT DO NOTHING;
+        CREATE INDEX IF NOT EXISTS array_pins_array ON {Schema}.array_pins (array_id);
+        -- The byte total the budget is checked against, in 16 stripes (by the id's first hex digit) so concurrent puts
+        -- do not queue on one row; the total is their sum. Kept in step with arrays inside the same transactions.
+        CREATE TABLE IF NOT EXISTS {Schema}.array_usage (
+            stripe integer PRIMARY KEY CHECK (stripe BETWEEN 0 AND 15),
+            bytes  bigint  NOT NULL
+        );
+        INSERT INTO {Schema}.array_usage (stripe, bytes) SELECT s, 0 FROM generate_series(0, 15) AS s ON CONFLICT DO NOTHING;
         CREATE TABLE IF NOT EXISTS {Schema}.jobs (
             id              text COLLATE "C" PRIMARY KEY,
             status          text NOT NULL,
@@ -74,10 +82,6 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             }
             await using (var ddl = new NpgsqlCommand(SchemaSql, connection, transaction))
                 await ddl.ExecuteNonQueryAsync(cancellationToken);
-            // Self-healing total: recount under the usage row's lock (puts add to it only while holding that lock).
-            await using (var recount = new NpgsqlCommand(
-                $"UPDATE {Schema}.array_usage SET bytes = (SELECT coalesce(sum(bytes), 0) FROM {Schema}.arrays) WHERE id = 1", connection, transaction))
-                await recount.ExecuteNonQueryAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             _schemaReady = true;
             logger.LogInformation("PostgreSQL schema {Schema} is ready.", Schema);
