@@ -29,7 +29,7 @@ pgdir=""
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "$pgdir" ]; then scripts/postgres-dev.sh stop "$pgdir" >/dev/null 2>&1 || true; fi
+  if [ -n "$pgdir" ]; then scripts/postgres-dev.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; fi
 }
 trap cleanup EXIT
 
