@@ -10,4 +10,5 @@ app.MapHealthApi();
 app.MapArraysApi();
 app.MapConvolutionsApi();
 app.MapBenchmarksApi();
+app.MapNodesApi();
 app.Run();

@@ -20,5 +20,8 @@ public sealed class ConvServiceFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_overrides));
+        // Settings are also visible to Program's builder.Configuration before Build, where registration reads
+        // ConvService:Storage and ConvService:NodeName; app configuration callbacks only apply later.
+        foreach (var (key, value) in _overrides) builder.UseSetting(key, value);
     }
 }

@@ -5,7 +5,6 @@ using ConvService.Jobs;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
-using Hangfire.InMemory;
 using Microsoft.Extensions.Options;
 
 namespace ConvService.Extensions;
@@ -34,8 +33,6 @@ public static class ConvServiceExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JobSignals>();
-        services.AddSingleton<IArrayStore, InMemoryArrayStore>();
-        services.AddSingleton<IJobStore, InMemoryJobStore>();
         services.AddSingleton<ConvolutionSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();
@@ -45,19 +42,7 @@ public static class ConvServiceExtensions
         services.AddSingleton<BenchmarkService>();
         services.AddTransient<BenchmarkJob>();
 
-        // One storage instance per host, registered before AddHangfire so Hangfire's own registration (which would
-        // read the process-wide JobStorage.Current) is skipped: several hosts in one process never share a queue.
-        // Hangfire's log provider is process-wide too: resolving IGlobalConfiguration first points it at this host's
-        // loggers before the storage asks for one.
-        services.AddSingleton<JobStorage>(provider =>
-        {
-            provider.GetRequiredService<IGlobalConfiguration>();
-            return new InMemoryStorage(new InMemoryStorageOptions
-            {
-                // Finished Hangfire jobs are bookkeeping only (our job store is the record); keep memory flat under load.
-                MaxExpirationTime = TimeSpan.FromMinutes(30),
-            });
-        });
+        services.AddConvServiceStorage(options, builder.Configuration); // before AddHangfire: see StorageExtensions
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

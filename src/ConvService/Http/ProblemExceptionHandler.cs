@@ -50,6 +50,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         ConvolutionRefusedException c => (422, "Convolution refused", c.Message, null),
         ArrayStoreFullException { TooLargeEver: true } s => (413, "Array too large for the store", s.Message, null),
         ArrayStoreFullException s => (503, "Array store full", s.Message, TimeSpan.FromSeconds(5)),
+        _ when Storage.Postgres.PostgresErrors.IsUnavailable(exception) => (503, "Storage unavailable",
+            "The database behind this service did not answer; nothing was changed by this request unless it said otherwise. Retry shortly.", TimeSpan.FromSeconds(5)),
         _ => (500, "Internal error", "The service hit an unexpected error; it has been logged. Please report it with the time of the request.", null),
     };
 

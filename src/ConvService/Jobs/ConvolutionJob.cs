@@ -14,18 +14,35 @@ namespace ConvService.Jobs;
 /// inputs by id, convolves, stores the result once and records the outcome. Its only argument is the job id.
 /// </summary>
 /// <remarks>
-/// Convolution is deterministic, so a failure would fail again: no automatic retries. A job that Hangfire
+/// Convolution is deterministic, so a failure would fail again: no automatic retries — except when the job or
+/// array store was unreachable (<see cref="StorageUnavailableException"/>), which says nothing about the job: then
+/// Hangfire runs it again later instead of failing an accepted job for a database blip. A job that Hangfire
 /// re-delivers after a crash finds its record: finished → nothing to do; otherwise it recomputes, and the
 /// content-addressed result store makes the second write a no-op.
 /// </remarks>
 [Queue(QueueNames.Convolutions)]
-[AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+[AutomaticRetry(Attempts = 20, DelaysInSeconds = [1, 2, 5, 10, 15, 30], OnlyOn = [typeof(StorageUnavailableException)],
+    OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, JobSignals signals, TimeProvider time,
     IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, IJobMetrics metrics)
 {
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
+    /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
     public async Task RunAsync(string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunCoreAsync(jobId, cancellationToken);
+        }
+        catch (Exception e) when (e is not StorageUnavailableException && StorageUnavailableException.IsUnavailable(e))
+        {
+            // Not the job's fault and not recorded as its failure: the record keeps its status and the next attempt resumes it.
+            throw new StorageUnavailableException($"Job {jobId} could not reach its stores: {e.Message}", e);
+        }
+    }
+
+    private async Task RunCoreAsync(string jobId, CancellationToken cancellationToken)
     {
         string node = options.Value.EffectiveNodeName;
         var (record, started) = await jobs.UpdateAsync(jobId, current => current.Status.IsFinished() ? null : current with
@@ -79,7 +96,7 @@ public sealed class ConvolutionJob(
             await FinishAsync(record, JobStatus.Failed, error: e.Message);
             throw; // Hangfire marks it failed too (no retries), so the dashboard agrees with the API.
         }
-        catch (Exception e)
+        catch (Exception e) when (!StorageUnavailableException.IsUnavailable(e))
         {
             logger.LogError(e, "Job {JobId} failed unexpectedly.", jobId);
             await FinishAsync(record, JobStatus.Failed, error: "The job failed unexpectedly: " + e.GetType().Name + ". It was not retried.");

@@ -1,0 +1,117 @@
+using System.ComponentModel.DataAnnotations;
+using ConvService.Options;
+using ConvService.Storage;
+using ConvService.Storage.Postgres;
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Npgsql;
+
+namespace ConvService.Extensions;
+
+/// <summary>Registers the array store, the job store and Hangfire's job storage for <c>ConvService:Storage</c>.</summary>
+public static class StorageExtensions
+{
+    private const string HangfirePool = "hangfire";
+
+    /// <summary>
+    /// InMemory: everything in this process. PostgreSql: arrays, job records and Hangfire's queue in the database named by
+    /// <c>ConnectionStrings:ConvService</c>, shared by every node that points at it.
+    /// </summary>
+    /// <remarks>
+    /// The <see cref="JobStorage"/> is one instance per host, registered before AddHangfire so Hangfire's own registration
+    /// (which would read the process-wide JobStorage.Current) is skipped: several hosts in one process never share a queue.
+    /// Hangfire's log provider is process-wide too: resolving IGlobalConfiguration first points it at this host's loggers
+    /// before the storage asks for one.
+    /// </remarks>
+    public static IServiceCollection AddConvServiceStorage(this IServiceCollection services, ConvServiceOptions options, IConfiguration configuration)
+    {
+        if (options.Storage == "PostgreSql") return services.AddPostgresStorage(options, configuration);
+
+        services.AddSingleton<IArrayStore, InMemoryArrayStore>();
+        services.AddSingleton<IJobStore, InMemoryJobStore>();
+        services.AddSingleton<JobStorage>(provider =>
+        {
+            provider.GetRequiredService<IGlobalConfiguration>();
+            return new InMemoryStorage(new InMemoryStorageOptions
+            {
+                // Finished Hangfire jobs are bookkeeping only (our job store is the record); keep memory flat under load.
+                MaxExpirationTime = TimeSpan.FromMinutes(30),
+            });
+        });
+        return services;
+    }
+
+    private static IServiceCollection AddPostgresStorage(this IServiceCollection services, ConvServiceOptions options, IConfiguration configuration)
+    {
+        string connectionString = configuration.GetConnectionString(PostgresStorageSettings.ConnectionStringName) is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException(
+                "ConvService:Storage is PostgreSql but ConnectionStrings:ConvService is not set. Set it (environment variable " +
+                "ConnectionStrings__ConvService), e.g. Host=127.0.0.1;Port=5432;Database=convservice;Username=...;Password=...");
+        var settings = configuration.GetSection(PostgresStorageSettings.SectionName).Get<PostgresStorageSettings>() ?? new PostgresStorageSettings();
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(settings, new ValidationContext(settings), errors, validateAllProperties: true))
+            throw new InvalidOperationException("Invalid " + PostgresStorageSettings.SectionName + ": " +
+                string.Join("; ", errors.Select(e => $"{string.Join(",", e.MemberNames)}: {e.ErrorMessage}")));
+
+        NpgsqlConnectionStringBuilder Named(string role) => new(connectionString) { ApplicationName = $"convservice:{role}:{options.EffectiveNodeName}" };
+
+        // Two pools: the stores' and Hangfire's (its workers hold connections while they poll; requests must not wait behind them).
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(Named("stores").ConnectionString).Build());
+        services.AddKeyedSingleton(HangfirePool, (_, _) => new NpgsqlDataSourceBuilder(Named("hangfire").ConnectionString).Build());
+        services.AddSingleton(provider => new PostgresDatabase(
+            provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<ILogger<PostgresDatabase>>(),
+            provider.GetRequiredKeyedService<NpgsqlDataSource>(HangfirePool)));
+        services.AddSingleton<IArrayStore, PostgresArrayStore>();
+        services.AddSingleton<IJobStore, PostgresJobStore>();
+        services.AddHostedService<PostgresSchemaInitializer>();
+        services.AddSingleton<JobStorage>(provider =>
+        {
+            provider.GetRequiredService<IGlobalConfiguration>();
+            var storageOptions = new PostgreSqlStorageOptions
+            {
+                SchemaName = settings.HangfireSchema,
+                PrepareSchemaIfNecessary = true,
+                // Sliding: a running job's row is refreshed every InvisibilityTimeout/5, so a long job is never handed to a
+                // second worker while its node lives, and a dead node's jobs return to the queue InvisibilityTimeout later.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromSeconds(settings.InvisibilityTimeoutSeconds),
+                QueuePollInterval = TimeSpan.FromSeconds(settings.QueuePollIntervalSeconds),
+                EnableLongPolling = settings.EnableLongPolling,
+                DistributedLockTimeout = TimeSpan.FromSeconds(settings.DistributedLockTimeoutSeconds),
+                // A database that is down at start must not hold the host up: Hangfire tries twice, then initializes on first use.
+                StartupConnectionMaxRetries = 1,
+                AllowDegradedModeWithoutStorage = true,
+            };
+            return new PostgreSqlStorage(new DataSourceConnectionFactory(provider.GetRequiredKeyedService<NpgsqlDataSource>(HangfirePool)), storageOptions);
+        });
+        return services;
+    }
+}
+
+/// <summary>Hands Hangfire connections from a pool we own, so <see cref="PostgresDatabase.ClearPools"/> can drop its dead ones.</summary>
+internal sealed class DataSourceConnectionFactory(NpgsqlDataSource dataSource) : IConnectionFactory
+{
+    public NpgsqlConnection GetOrCreateConnection() => dataSource.CreateConnection();
+}
+
+/// <summary>Creates the <c>convservice</c> schema on start; if the database is down then, the first operation after it returns does.</summary>
+internal sealed class PostgresSchemaInitializer(PostgresDatabase database, ILogger<PostgresSchemaInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await database.EnsureSchemaAsync(limit.Token);
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("PostgreSQL is not reachable at start ({Error}); requests that need it get 503 until it is.", e.Message);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

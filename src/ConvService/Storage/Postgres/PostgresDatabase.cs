@@ -1,0 +1,147 @@
+using Npgsql;
+
+namespace ConvService.Storage.Postgres;
+
+/// <summary>
+/// The service's own PostgreSQL tables (schema <c>convservice</c>) and the one <see cref="NpgsqlDataSource"/>
+/// (connection pool) the array and job stores share. The schema is created on start and, if the database was
+/// down then, on the first operation after it returns.
+/// </summary>
+/// <param name="dataSource">The stores' pool.</param>
+/// <param name="logger">Log.</param>
+/// <param name="otherPools">Pools of the same database used by others (Hangfire's): cleared too when a connection turns out broken.</param>
+public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<PostgresDatabase> logger, params NpgsqlDataSource[] otherPools)
+{
+    /// <summary>Schema of the service's tables.</summary>
+    public const string Schema = "convservice";
+
+    // Serializes schema creation across nodes: concurrent CREATE ... IF NOT EXISTS can still collide in the catalog.
+    private const long SchemaLockKey = 0x636f6e7673657276; // "convserv"
+
+    /// <summary>Idempotent DDL. Ids use the C collation so paging compares them the way the in-memory store does (ordinal).</summary>
+    internal const string SchemaSql = $"""
+        CREATE SCHEMA IF NOT EXISTS {Schema};
+        CREATE TABLE IF NOT EXISTS {Schema}.arrays (
+            id        text COLLATE "C" PRIMARY KEY,
+            rows      integer     NOT NULL,
+            cols      integer     NOT NULL,
+            bytes     bigint      NOT NULL,
+            data      bytea       NOT NULL,
+            created   timestamptz NOT NULL DEFAULT now(),
+            last_used timestamptz NOT NULL DEFAULT now()
+        );
+        -- One row per pin rather than a counter column: a kernel shared by thousands of jobs would otherwise be one row
+        -- that every submission and completion must lock in turn. The foreign key makes a pin and the array's
+        -- deletion exclude each other (the pin insert holds a key-share lock on the array row).
+        CREATE TABLE IF NOT EXISTS {Schema}.array_pins (
+            pin_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            array_id text COLLATE "C" NOT NULL REFERENCES {Schema}.arrays (id)
+        );
+        CREATE INDEX IF NOT EXISTS array_pins_array ON {Schema}.array_pins (array_id);
+        -- The byte total the budget is checked against, in 16 stripes (by the id's first hex digit) so concurrent puts
+        -- do not queue on one row; the total is their sum. Kept in step with arrays inside the same transactions.
+        CREATE TABLE IF NOT EXISTS {Schema}.array_usage (
+            stripe integer PRIMARY KEY CHECK (stripe BETWEEN 0 AND 15),
+            bytes  bigint  NOT NULL
+        );
+        INSERT INTO {Schema}.array_usage (stripe, bytes) SELECT s, 0 FROM generate_series(0, 15) AS s ON CONFLICT DO NOTHING;
+        CREATE TABLE IF NOT EXISTS {Schema}.jobs (
+            id              text COLLATE "C" PRIMARY KEY,
+            status          text NOT NULL,
+            benchmark_id    text NULL,
+            result_array_id text COLLATE "C" NULL,
+            record          jsonb NOT NULL,
+            updated         timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS jobs_status_id ON {Schema}.jobs (status, id);
+        CREATE INDEX IF NOT EXISTS jobs_active ON {Schema}.jobs (id) WHERE status IN ('queued', 'running');
+        CREATE INDEX IF NOT EXISTS jobs_result ON {Schema}.jobs (result_array_id) WHERE result_array_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS jobs_benchmark ON {Schema}.jobs (benchmark_id) WHERE benchmark_id IS NOT NULL;
+        """;
+
+    private readonly SemaphoreSlim _schemaGate = new(1, 1);
+    private volatile bool _schemaReady;
+
+    /// <summary>The shared pool.</summary>
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>Creates the schema once per process (a no-op after the first success).</summary>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady) return;
+        await _schemaGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_schemaReady) return;
+            await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
+            {
+                lockCommand.Parameters.AddWithValue("key", SchemaLockKey);
+                await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using (var ddl = new NpgsqlCommand(SchemaSql, connection, transaction))
+                await ddl.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            _schemaReady = true;
+            logger.LogInformation("PostgreSQL schema {Schema} is ready.", Schema);
+        }
+        finally
+        {
+            _schemaGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Opens a connection (creating the schema first if needed) and runs <paramref name="operation"/>. When the
+    /// connection turns out to be broken (the database restarted since it was pooled), the pool's idle connections
+    /// are dropped so the next request reconnects, and an operation that is safe to repeat is tried once more.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> operation, bool safeToRetry, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await EnsureSchemaAsync(cancellationToken);
+                await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+                return await operation(connection, cancellationToken);
+            }
+            catch (Exception e) when (PostgresErrors.IsConnectionFailure(e))
+            {
+                ClearPools();
+                if (!safeToRetry || attempt >= 2 || cancellationToken.IsCancellationRequested) throw;
+                logger.LogInformation("Retrying a PostgreSQL operation once on a fresh connection: {Error}", e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops idle pooled connections. After the database restarts every pooled connection is dead but looks open; each
+    /// would fail one request. One failure here means the others are dead too, Hangfire's included.
+    /// </summary>
+    public void ClearPools()
+    {
+        DataSource.Clear();
+        foreach (var pool in otherPools) pool.Clear();
+    }
+
+    /// <summary>True when a trivial query answers within <paramref name="timeout"/>.</summary>
+    public async Task<bool> PingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            return await RunAsync(async (connection, ct) =>
+            {
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                return await command.ExecuteScalarAsync(ct) is 1;
+            }, safeToRetry: true, limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false; // our own timeout: the database did not answer in time
+        }
+    }
+}

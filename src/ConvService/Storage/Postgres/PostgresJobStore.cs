@@ -1,0 +1,193 @@
+using System.Data;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConvService.Jobs;
+using ConvService.Options;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ConvService.Storage.Postgres;
+
+/// <summary>
+/// <see cref="IJobStore"/> in PostgreSQL, shared by every node: one row per job holding the immutable record as
+/// jsonb, with the columns that queries filter on (status, benchmark id, result array id) beside it.
+/// <see cref="UpdateAsync"/> reads the row <c>FOR UPDATE</c>, applies the caller's function and writes the result
+/// in one transaction, so two nodes racing on one job (a re-delivered job, a cancel during a run) apply their
+/// changes one after the other, each to the other's result — never both to the same old record.
+/// </summary>
+public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvServiceOptions> options) : IJobStore
+{
+    private const string S = PostgresDatabase.Schema;
+
+    /// <summary>How records are written to jsonb: camelCase, enums as words, NaN and infinities allowed (result summaries may hold them).</summary>
+    public static readonly JsonSerializerOptions RecordJson = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private readonly int _maxRetained = options.Value.Limits.MaxRetainedJobs;
+    private int _createsSinceTrim;
+
+    /// <inheritdoc />
+    public async ValueTask CreateAsync(ConvolutionJobRecord job, CancellationToken cancellationToken = default)
+    {
+        // Not repeated on a lost connection: a create that did commit would then fail as a duplicate.
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand(
+                $"INSERT INTO {S}.jobs (id, status, benchmark_id, result_array_id, record) VALUES (@id, @status, @benchmark, @result, @record)", connection);
+            AddColumns(command, job);
+            try
+            {
+                return await command.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new InvalidOperationException($"Job {job.Id} already exists.", e);
+            }
+        }, safeToRetry: false, cancellationToken);
+
+        // Forget the oldest finished jobs beyond the limit now and then, in batches, like the in-memory store.
+        int batch = Math.Clamp(_maxRetained / 10, 1, 1000);
+        if (Interlocked.Increment(ref _createsSinceTrim) >= batch)
+        {
+            Interlocked.Exchange(ref _createsSinceTrim, 0);
+            await TrimOldestFinishedAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Deletes finished jobs older than the newest <see cref="LimitsOptions.MaxRetainedJobs"/> jobs.</summary>
+    public Task<int> TrimOldestFinishedAsync(CancellationToken cancellationToken = default) =>
+        database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"""
+                DELETE FROM {S}.jobs
+                WHERE status IN ('succeeded', 'failed', 'cancelled')
+                AND id < (SELECT id FROM {S}.jobs ORDER BY id DESC OFFSET @keep - 1 LIMIT 1)
+                """, connection);
+            command.Parameters.AddWithValue("keep", _maxRetained);
+            return await command.ExecuteNonQueryAsync(ct);
+        }, safeToRetry: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<ConvolutionJobRecord?> TryGetAsync(string id, CancellationToken cancellationToken = default) =>
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT record::text FROM {S}.jobs WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", id);
+            return await command.ExecuteScalarAsync(ct) is string json ? Deserialize(json) : null;
+        }, safeToRetry: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<(ConvolutionJobRecord? Record, bool Changed)> UpdateAsync(
+        string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default)
+    {
+        // Retried only when the connection failed before the commit was sent: then nothing was applied and the
+        // function runs again on a fresh read. After that point the outcome is unknown and the error surfaces.
+        bool commitSent = false;
+        try
+        {
+            return await database.RunAsync(async (connection, ct) =>
+            {
+                commitSent = false;
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+                ConvolutionJobRecord current;
+                await using (var select = new NpgsqlCommand($"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE", connection, transaction))
+                {
+                    select.Parameters.AddWithValue("id", id);
+                    if (await select.ExecuteScalarAsync(ct) is not string json)
+                    {
+                        await transaction.CommitAsync(ct);
+                        return ((ConvolutionJobRecord?)null, false);
+                    }
+                    current = Deserialize(json);
+                }
+                var next = update(current);
+                if (next is null)
+                {
+                    await transaction.CommitAsync(ct);
+                    return (current, false);
+                }
+                if (next.Id != id) throw new InvalidOperationException($"An update of job {id} returned job {next.Id}.");
+                await using (var write = new NpgsqlCommand(
+                    $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
+                    connection, transaction))
+                {
+                    AddColumns(write, next);
+                    await write.ExecuteNonQueryAsync(ct);
+                }
+                commitSent = true;
+                await transaction.CommitAsync(ct);
+                return (next, true);
+            }, safeToRetry: true, cancellationToken);
+        }
+        catch (Exception e) when (commitSent && PostgresErrors.IsConnectionFailure(e))
+        {
+            throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of job {id}; it may or may not have been applied.", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default) =>
+        await database.RunAsync<IReadOnlyList<ConvolutionJobRecord>>(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"""
+                SELECT record::text FROM {S}.jobs
+                WHERE benchmark_id IS NULL AND (@status::text IS NULL OR status = @status::text) AND (@after::text IS NULL OR id < @after::text)
+                ORDER BY id DESC LIMIT @limit
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = status is { } s ? StatusWord(s) : DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Text) { Value = (object?)after ?? DBNull.Value });
+            command.Parameters.AddWithValue("limit", limit);
+            var page = new List<ConvolutionJobRecord>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) page.Add(Deserialize(reader.GetString(0)));
+            return page;
+        }, safeToRetry: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"DELETE FROM {S}.jobs WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", id);
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        }, safeToRetry: false, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<bool> IsResultReferencedAsync(string arrayId, string exceptJobId, CancellationToken cancellationToken = default) =>
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT EXISTS (SELECT 1 FROM {S}.jobs WHERE result_array_id = @array AND id <> @except)", connection);
+            command.Parameters.AddWithValue("array", arrayId);
+            command.Parameters.AddWithValue("except", exceptJobId);
+            return (bool)(await command.ExecuteScalarAsync(ct))!;
+        }, safeToRetry: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<int> CountActiveAsync(CancellationToken cancellationToken = default) =>
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT count(*) FROM {S}.jobs WHERE status IN ('queued', 'running')", connection);
+            return (int)(long)(await command.ExecuteScalarAsync(ct))!;
+        }, safeToRetry: true, cancellationToken);
+
+    /// <summary>The word stored in the status column.</summary>
+    public static string StatusWord(JobStatus status) => JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
+
+    private static void AddColumns(NpgsqlCommand command, ConvolutionJobRecord job)
+    {
+        command.Parameters.AddWithValue("id", job.Id);
+        command.Parameters.AddWithValue("status", StatusWord(job.Status));
+        command.Parameters.Add(new NpgsqlParameter("benchmark", NpgsqlDbType.Text) { Value = (object?)job.BenchmarkId ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Text) { Value = (object?)job.Result?.ArrayId ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("record", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(job, RecordJson) });
+    }
+
+    private static ConvolutionJobRecord Deserialize(string json) =>
+        JsonSerializer.Deserialize<ConvolutionJobRecord>(json, RecordJson)
+        ?? throw new InvalidDataException("A job row holds a null record.");
+}
