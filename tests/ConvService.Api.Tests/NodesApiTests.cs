@@ -26,7 +26,11 @@ public sealed class NodesApiTests
 
         Assert.Equal(1, body.GetProperty("alive").GetInt32());
         Assert.Equal(3, body.GetProperty("workers").GetInt32());
-        var node = Assert.Single(body.GetProperty("nodes").EnumerateArray());
+        var servers = body.GetProperty("nodes").EnumerateArray().ToList();
+        Assert.Equal(2, servers.Count); // the convolutions server and the one-worker benchmarks server
+        var benchmarks = Assert.Single(servers, s => s.GetProperty("queues")[0].GetString() == "benchmarks");
+        Assert.Equal(1, benchmarks.GetProperty("workers").GetInt32());
+        var node = Assert.Single(servers, s => s.GetProperty("queues")[0].GetString() == "convolutions");
         Assert.Equal("solo-node", node.GetProperty("node").GetString()); // Hangfire lower-cases server names
         Assert.StartsWith("solo-node:convolutions:", node.GetProperty("name").GetString());
         Assert.Equal(new[] { "convolutions" }, node.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));

@@ -41,7 +41,11 @@ public static class NodesApi
             .OrderByDescending(n => n.Heartbeat)
             .ThenBy(n => n.Name, StringComparer.Ordinal)
             .ToList();
-        return TypedResults.Ok(new NodesResponse(nodes.Count(n => n.Alive), nodes.Where(n => n.Alive).Sum(n => n.Workers), nodes));
+        // Each node runs two Hangfire servers (convolutions, and benchmarks with one worker): count nodes once, and
+        // count the convolution workers, the ones jobs and the hangfire benchmark strategy spread over.
+        var convolutionServers = nodes.Where(n => n.Alive && n.Queues.Contains(Jobs.QueueNames.Convolutions)).ToList();
+        return TypedResults.Ok(new NodesResponse(
+            convolutionServers.Select(n => n.Node).Distinct(StringComparer.Ordinal).Count(), convolutionServers.Sum(n => n.Workers), nodes));
     }
 
     /// <summary>

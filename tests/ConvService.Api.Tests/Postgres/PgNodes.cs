@@ -28,9 +28,9 @@ internal static class PgNodes
         $$$"""{"image": {"generate": {"shape": [{{{size}}}, {{{size}}}], "fill": "normal", "seed": {{{seed}}}}}, "kernel": {"generate": {"shape": [{{{kernel}}}, {{{kernel}}}], "fill": "uniform", "seed": {{{seed + 1}}}}}, "mode": "same", "method": "naive"}""";
 
     /// <summary>SHA-256 of the result <see cref="Body"/> must produce, computed in-process by the same core.</summary>
-    public static string ExpectedSha(int size, int kernel, int seed) => ArrayId.DataSha256(Convolver.Convolve2D(
+    public static string ExpectedSha(int size, int kernel, int seed) => ArrayId.Compute(Convolver.Convolve2D(
         ArrayGenerator.Generate(size, size, FillKind.Normal, seed), ArrayGenerator.Generate(kernel, kernel, FillKind.Uniform, seed + 1),
-        new ConvolutionOptions(Mode: ConvolutionMode.Same, Method: ConvolutionMethod.Naive)));
+        new ConvolutionOptions(Mode: ConvolutionMode.Same, Method: ConvolutionMethod.Naive))).DataSha256;
 
     public static async Task<string> SubmitAsync(HttpClient client, string body)
     {

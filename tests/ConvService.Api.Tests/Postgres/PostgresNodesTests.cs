@@ -85,7 +85,7 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
         var npy = await client2.SendAsync(ApiClient.Get($"/convolutions/{earlierId}/result", "application/x-npy"));
         Assert.Equal(HttpStatusCode.OK, npy.StatusCode);
         var result = Core.Npy.NpyCodec.Read(await npy.Content.ReadAsByteArrayAsync(), long.MaxValue);
-        Assert.Equal(earlierSha, Storage.ArrayId.DataSha256(result));
+        Assert.Equal(earlierSha, Storage.ArrayId.Compute(result).DataSha256);
         Assert.Equal(PgNodes.ExpectedSha(50, 5, 1), earlierSha);
     }
 

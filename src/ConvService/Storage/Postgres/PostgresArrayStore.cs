@@ -35,9 +35,10 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     public async ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Stored arrays are little-endian float64.");
-        string id = ArrayId.Compute(array);
+        var hash = ArrayId.Compute(array);
+        string id = hash.Id;
         long bytes = array.Length * sizeof(double);
-        var info = StoredArrayInfo.Of(id, array);
+        var info = StoredArrayInfo.Of(hash, array);
         // Already stored: touch it and skip sending the data at all.
         if (await TouchAsync(id, cancellationToken)) return info;
         if (bytes > _budget)
@@ -55,7 +56,7 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
         {
             try
             {
-                await database.RunAsync((connection, ct) => InsertAsync(connection, array, id, bytes, ct), safeToRetry: true, cancellationToken);
+                await database.RunAsync((connection, ct) => InsertAsync(connection, array, hash, bytes, ct), safeToRetry: true, cancellationToken);
                 return info;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation && attempt < 3)
@@ -64,14 +65,16 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
         }
     }
 
-    private async Task<bool> InsertAsync(NpgsqlConnection connection, Array2D array, string id, long bytes, CancellationToken ct)
+    private async Task<bool> InsertAsync(NpgsqlConnection connection, Array2D array, ArrayHash hash, long bytes, CancellationToken ct)
     {
+        string id = hash.Id;
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         await using (var insert = new NpgsqlCommand(
-            $"INSERT INTO {S}.arrays (id, rows, cols, bytes, data) VALUES (@id, @rows, @cols, @bytes, @data) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO {S}.arrays (id, rows, cols, bytes, sha256, data) VALUES (@id, @rows, @cols, @bytes, @sha256, @data) ON CONFLICT (id) DO NOTHING",
             connection, transaction))
         {
-            insert.Parameters.AddWithValue("id", id);
+            insert.Parameters.AddWithValue("id", hash.Id);
+            insert.Parameters.AddWithValue("sha256", hash.DataSha256);
             insert.Parameters.AddWithValue("rows", array.Rows);
             insert.Parameters.AddWithValue("cols", array.Cols);
             insert.Parameters.AddWithValue("bytes", bytes);
@@ -193,11 +196,11 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
         if (!ArrayId.IsWellFormed(id)) return null;
         return await database.RunAsync(async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand($"SELECT rows, cols, bytes FROM {S}.arrays WHERE id = @id", connection);
+            await using var command = new NpgsqlCommand($"SELECT rows, cols, bytes, sha256 FROM {S}.arrays WHERE id = @id", connection);
             command.Parameters.AddWithValue("id", id);
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, ct);
             if (!await reader.ReadAsync(ct)) return null;
-            return new StoredArrayInfo(id, [reader.GetInt32(0), reader.GetInt32(1)], "float64", reader.GetInt64(2));
+            return new StoredArrayInfo(id, [reader.GetInt32(0), reader.GetInt32(1)], "float64", reader.GetInt64(2), reader.GetString(3));
         }, safeToRetry: true, cancellationToken);
     }
 

@@ -26,6 +26,7 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             rows      integer     NOT NULL,
             cols      integer     NOT NULL,
             bytes     bigint      NOT NULL,
+            sha256    text        NOT NULL,
             data      bytea       NOT NULL,
             created   timestamptz NOT NULL DEFAULT now(),
             last_used timestamptz NOT NULL DEFAULT now()
