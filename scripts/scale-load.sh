@@ -6,8 +6,9 @@
 #   pg2-kill   2 nodes; one is killed with SIGKILL after KILL_AFTER completed jobs (clients then submit+poll)
 # Usage: scripts/scale-load.sh [SCENARIO...]   (default: all four, in that order)
 # Environment: JOBS (10000), CLIENTS (32), SIZE (32), KERNEL (3), KILL_AFTER (3000), BASE_PORT (5301),
-#   PG_CONN (use this PostgreSQL server instead of starting a throwaway one), NODE_ENV (extra VAR=VALUE pairs for the nodes).
-# Reports go to artifacts/scale-load/<scenario>.txt and stdout. Nodes and the throwaway cluster are stopped on exit.
+#   PG_CONN (use this PostgreSQL server instead of starting a throwaway one), NODE_ENV (extra VAR=VALUE pairs for the nodes),
+#   LABEL (prefix of the report names, e.g. nofsync-).
+# Reports go to artifacts/scale-load/<LABEL><scenario>.txt and stdout. Nodes and the throwaway cluster are stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -75,7 +76,7 @@ stop_nodes() {
 }
 
 run_tool() { # report-name args...
-  local name=$1; shift
+  local name=${LABEL:-}$1; shift
   log "$name: $JOBS jobs of ${SIZE}x${SIZE} * ${KERNEL}x${KERNEL} from $CLIENTS clients"
   local cmd=(dotnet "$out/tool/ConvService.LoadTest.dll" --jobs "$JOBS" --concurrency "$CLIENTS" --size "$SIZE" --kernel "$KERNEL" "$@")
   { echo "# $name  ($(date -u +%FT%TZ), $(nproc) cores)"; echo "# ${cmd[*]}"; } >"$out/$name.txt"

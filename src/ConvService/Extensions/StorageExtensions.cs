@@ -66,6 +66,8 @@ public static class StorageExtensions
         services.AddSingleton<IArrayStore, PostgresArrayStore>();
         services.AddSingleton<IJobStore, PostgresJobStore>();
         services.AddHostedService<PostgresSchemaInitializer>();
+        services.AddSingleton(settings);
+        services.AddHostedService<AbandonedJobRequeuer>();
         services.AddSingleton<JobStorage>(provider =>
         {
             provider.GetRequiredService<IGlobalConfiguration>();

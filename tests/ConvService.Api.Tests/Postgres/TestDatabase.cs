@@ -53,8 +53,22 @@ internal sealed class TestDatabase : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("CONVSERVICE_TEST_KEEP_DATABASES") == "1") return; // to inspect a failure afterwards
         await using var connection = new NpgsqlConnection(_adminConnectionString);
         await connection.OpenAsync();
-        // FORCE ends the sessions that hosts disposed a moment ago may still hold.
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        // FORCE ends the sessions that hosts disposed a moment ago may still hold. It cannot end an autovacuum worker
+        // that happens to be in the database (a superuser process): wait for it a little, then leave the database to
+        // the throwaway cluster rather than fail a test that passed.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
+            {
+                if (attempt >= 20) return;
+                await Task.Delay(250);
+            }
+        }
     }
 }
