@@ -12,7 +12,8 @@ RUN dotnet publish src/ConvService/ConvService.csproj -c Release -o /app --no-re
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
-ENV ASPNETCORE_URLS=http://+:8080 \
+# Urls (not ASPNETCORE_URLS): appsettings.json sets Urls, and only a plain environment variable overrides it.
+ENV Urls=http://+:8080 \
     DOTNET_gcServer=1
 EXPOSE 8080
 # The aspnet image ships an unprivileged 'app' user (UID 1654).
