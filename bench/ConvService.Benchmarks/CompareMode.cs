@@ -8,11 +8,14 @@ namespace ConvService.Benchmarks;
 
 /// <summary>
 /// <c>--compare --image a.npy --kernel k.npy [--mode full] [--boundary fill] [--fill 0] [--stride 5 5]
-/// [--method auto] [--threads 1] [--repeat 7] [--min-warmup-ms 2000] [--out result.npy] [--interactive]</c>:
+/// [--method auto] [--threads 1] [--repeat 7] [--min-warmup-ms 2000] [--output fresh|reused] [--out result.npy] [--interactive]</c>:
 /// times one convolution as the median of <c>--repeat</c> samples after a warm-up, and prints one JSON object;
 /// with <c>--interactive</c> it prints a JSON "ready" line after the warm-up, then answers each "sample" line
 /// on stdin with one sample's milliseconds per call, and writes <c>--out</c> when stdin ends.
 /// A sample is a batch of calls long enough (≥ 20 ms) that the timer's resolution does not matter for small cases.
+/// <c>--output fresh</c> (the default) times <c>Convolve2D</c> returning a new array per call; <c>reused</c> times the
+/// overload that writes into one caller-owned array, as a loop over many convolutions would (and as OpenCV's
+/// <c>dst=</c> does on the python side).
 /// </summary>
 internal static class CompareMode
 {
@@ -21,7 +24,7 @@ internal static class CompareMode
         string? imagePath = null, kernelPath = null, outPath = null;
         var options = ConvolutionOptions.Default;
         int repeat = 7;
-        bool interactive = false;
+        bool interactive = false, reuseOutput = false;
         double minWarmupMs = 2000; // tiered JIT needs ~1-2 s (under load) before small cases run optimised code
         for (int i = 0; i < args.Length; i++)
         {
@@ -39,6 +42,11 @@ internal static class CompareMode
                 case "--threads": options = options with { Threads = int.Parse(Next()) }; break;
                 case "--repeat": repeat = int.Parse(Next()); break;
                 case "--interactive": interactive = true; break;
+                case "--output":
+                    string kind = Next();
+                    if (kind is not ("fresh" or "reused")) { Console.Error.WriteLine("--output is fresh or reused"); return 2; }
+                    reuseOutput = kind == "reused";
+                    break;
                 case "--min-warmup-ms": minWarmupMs = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
@@ -50,6 +58,12 @@ internal static class CompareMode
         var choice = Convolver.Plan(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         var features = CostModel.Features(geometry, options.Boundary);
+        var reused = reuseOutput ? Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols) : null;
+        void Call()
+        {
+            if (reused is null) Convolver.Convolve2D(image, kernel, options);
+            else Convolver.Convolve2D(image, kernel, options, reused);
+        }
 
         // Warm-up: run until tiered JIT has promoted the hot loops (at least 3 calls and minWarmupMs).
         // Results are dropped at once, as the python side drops its own, so neither keeps two outputs alive.
@@ -57,7 +71,7 @@ internal static class CompareMode
         int warmupCalls = 0;
         while (warmupCalls < 3 || clock.Elapsed.TotalMilliseconds < minWarmupMs)
         {
-            Convolver.Convolve2D(image, kernel, options);
+            Call();
             warmupCalls++;
         }
         double oneCallMs = clock.Elapsed.TotalMilliseconds / warmupCalls;
@@ -70,12 +84,13 @@ internal static class CompareMode
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["ready"] = true, ["method"] = choice.Method.ToString().ToLowerInvariant(), ["reason"] = choice.Reason,
+                ["output"] = reuseOutput ? "reused" : "fresh",
                 ["estimated_ms"] = choice.EstimatedMs, ["calls_per_sample"] = batch,
             }));
             while (Console.ReadLine() is { } line && line.Trim() == "sample")
             {
                 long t0 = Stopwatch.GetTimestamp();
-                for (int b = 0; b < batch; b++) Convolver.Convolve2D(image, kernel, options);
+                for (int b = 0; b < batch; b++) Call();
                 Console.WriteLine(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / batch);
             }
             if (outPath is not null) Npy.Write(outPath, Convolver.Convolve2D(image, kernel, options));
@@ -86,7 +101,7 @@ internal static class CompareMode
         for (int s = 0; s < repeat; s++)
         {
             long start = Stopwatch.GetTimestamp();
-            for (int b = 0; b < batch; b++) Convolver.Convolve2D(image, kernel, options);
+            for (int b = 0; b < batch; b++) Call();
             samples[s] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch;
         }
         var sorted = (double[])samples.Clone();

@@ -16,7 +16,7 @@ public sealed class Array2D
         ValidateShape(rows, cols);
         Rows = rows;
         Cols = cols;
-        _data = rows * (long)cols == 0 ? [] : new double[checked(rows * cols)];
+        _data = rows * (long)cols == 0 ? [] : LargeBuffers.Allocate(checked(rows * cols), zeroed: true);
     }
 
     /// <summary>Wraps an existing row-major buffer of exactly <c>rows × cols</c> values (not copied).</summary>
@@ -29,6 +29,17 @@ public sealed class Array2D
         Rows = rows;
         Cols = cols;
         _data = data;
+    }
+
+    /// <summary>
+    /// An array whose contents are undefined until written: for outputs that will be overwritten in full
+    /// (e.g. by <see cref="Convolution.Convolver.Convolve2D(Array2D, Array2D, Convolution.ConvolutionOptions, Array2D, CancellationToken)"/>),
+    /// sparing a zeroing pass over a buffer that may be megabytes long.
+    /// </summary>
+    public static Array2D CreateUninitialized(int rows, int cols)
+    {
+        ValidateShape(rows, cols);
+        return new Array2D(rows, cols, rows * (long)cols == 0 ? [] : LargeBuffers.Allocate(rows * cols, zeroed: false));
     }
 
     /// <summary>Number of rows (first axis).</summary>

@@ -36,7 +36,7 @@ public enum ConvolutionMethod
 }
 
 /// <summary>
-/// Options for <see cref="Convolver.Convolve2D"/>: the result equals
+/// Options for <see cref="Convolver.Convolve2D(Arrays.Array2D, Arrays.Array2D, ConvolutionOptions, CancellationToken)"/>: the result equals
 /// <c>scipy.signal.convolve2d(image, kernel, mode, boundary, fillvalue)[::StrideY, ::StrideX]</c>.
 /// </summary>
 /// <param name="Mode">Output size.</param>

@@ -3,7 +3,7 @@ using ConvService.Core.Arrays;
 namespace ConvService.Core.Convolution;
 
 /// <summary>
-/// The one entry point for 2-D convolution. <see cref="Convolve2D"/> returns exactly
+/// The one entry point for 2-D convolution. <see cref="Convolve2D(Array2D, Array2D, ConvolutionOptions, CancellationToken)"/> returns exactly
 /// <c>scipy.signal.convolve2d(image, kernel, mode, boundary, fillvalue)[::sy, ::sx]</c>, computing only
 /// the outputs the stride keeps.
 /// </summary>
@@ -23,14 +23,54 @@ public static class Convolver
         return Execute(image, kernel, geometry, options, method, cancellationToken);
     }
 
+    /// <summary>
+    /// Convolves into a caller-owned <paramref name="output"/> of shape <see cref="OutputShape"/>, overwriting every
+    /// element. For loops that convolve many times: a reused buffer is already mapped, while a fresh multi-megabyte
+    /// array costs one page fault per 4 KB on first touch (on the reference VM that was as long as the convolution).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="output"/> does not have the output's shape.</exception>
+    /// <exception cref="ConvolutionRefusedException">The request is one scipy refuses, or cannot be computed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between row bands; <paramref name="output"/> is then partly written.</exception>
+    public static void Convolve2D(Array2D image, Array2D kernel, ConvolutionOptions options, Array2D output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(output);
+        var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        if (output.Rows != geometry.OutputRows || output.Cols != geometry.OutputCols)
+            throw new ArgumentException(
+                $"The output buffer has shape ({output.Rows}, {output.Cols}) but this convolution produces ({geometry.OutputRows}, {geometry.OutputCols}); " +
+                "size it with Convolver.OutputShape.", nameof(output));
+        if (ReferenceEquals(output, image) || ReferenceEquals(output, kernel))
+            throw new ArgumentException("The output buffer must not be one of the inputs: convolution cannot run in place.", nameof(output));
+        if (geometry.Swapped) (image, kernel) = (kernel, image);
+        var (method, _) = Choose(geometry, options);
+        Execute(image, kernel, geometry, options, method, cancellationToken, output: output);
+    }
+
+    /// <summary>
+    /// The shape <see cref="Convolve2D(Array2D, Array2D, ConvolutionOptions, CancellationToken)"/> returns for these input shapes;
+    /// throws <see cref="ConvolutionRefusedException"/> where it would.
+    /// </summary>
+    public static (int Rows, int Cols) OutputShape(int imageRows, int imageCols, int kernelRows, int kernelCols, ConvolutionOptions options)
+    {
+        var geometry = ConvolutionGeometry.Compute(imageRows, imageCols, kernelRows, kernelCols, options);
+        return (geometry.OutputRows, geometry.OutputCols);
+    }
+
     /// <summary>Runs <paramref name="method"/> on inputs already in geometry order; tests use it to force a path.</summary>
     internal static Array2D Execute(Array2D image, Array2D kernel, in ConvolutionGeometry geometry, in ConvolutionOptions options,
-        ConvolutionMethod method, CancellationToken cancellationToken, Simd.VectorTier? tier = null, bool? paddedCopy = null)
+        ConvolutionMethod method, CancellationToken cancellationToken, Simd.VectorTier? tier = null, bool? paddedCopy = null,
+        Array2D? output = null)
     {
         // An empty kernel makes every output an empty sum: zeros.
         if (geometry.OutputLength == 0 || geometry.KernelRows == 0 || geometry.KernelCols == 0)
-            return new Array2D(geometry.OutputRows, geometry.OutputCols);
-        var output = new Array2D(geometry.OutputRows, geometry.OutputCols, AllocateOutput(checked((int)geometry.OutputLength)));
+        {
+            if (output is null) return new Array2D(geometry.OutputRows, geometry.OutputCols);
+            output.Span.Clear();
+            return output;
+        }
+        output ??= new Array2D(geometry.OutputRows, geometry.OutputCols, AllocateOutput(checked((int)geometry.OutputLength)));
 
         if (method == ConvolutionMethod.Fft)
         {
@@ -56,15 +96,12 @@ public static class Convolver
     }
 
     /// <summary>
-    /// Every method writes every kept output, so the buffer is not zeroed first. Large outputs go to the pinned
-    /// object heap: measured on the reference VM, a fresh large-object-heap array of 361,201 doubles cost
-    /// 1.6 ms of page faults on first touch after most gen-2 collections (the tutorial convolution itself takes
-    /// ~4 ms), while pinned-heap memory was reused warm; pinning also spares the kernels a GCHandle.
+    /// Every method writes every kept output, so the buffer is not zeroed first. Large outputs are pinned and
+    /// huge-page advised (<see cref="LargeBuffers"/>): on the reference VM a fresh 361,201-double array otherwise
+    /// cost ~700 page faults on first touch, as long as the tutorial convolution itself; pinning also spares the
+    /// kernels a GCHandle.
     /// </summary>
-    internal static double[] AllocateOutput(int length) =>
-        GC.AllocateUninitializedArray<double>(length, pinned: length * sizeof(double) >= LargeObjectBytes);
-
-    private const int LargeObjectBytes = 85_000;
+    internal static double[] AllocateOutput(int length) => LargeBuffers.Allocate(length, zeroed: false);
 
     /// <summary>
     /// Resolves <see cref="ConvolutionOptions.Method"/> to a concrete method for these shapes, with the reason;

@@ -26,6 +26,7 @@ public static class StorageExtensions
     /// </remarks>
     public static IServiceCollection AddConvServiceStorage(this IServiceCollection services, ConvServiceOptions options, IConfiguration configuration)
     {
+        services.AddSingleton<ResultBufferPool>();
         if (options.Storage == "PostgreSql") return services.AddPostgresStorage(options, configuration);
 
         services.AddSingleton<IArrayStore, InMemoryArrayStore>();

@@ -24,7 +24,7 @@ namespace ConvService.Jobs;
 [AutomaticRetry(Attempts = 20, DelaysInSeconds = [1, 2, 5, 10, 15, 30], OnlyOn = [typeof(StorageUnavailableException)],
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
-    IJobStore jobs, IArrayStore arrays, JobSignals signals, TimeProvider time,
+    IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
     IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, IJobMetrics metrics)
 {
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
@@ -74,12 +74,25 @@ public sealed class ConvolutionJob(
             }
 
             var convolutionOptions = RequestParsing.ToCoreOptions(record.Request, record.Method);
-            long start = Stopwatch.GetTimestamp();
-            var output = Convolver.Convolve2D(image, kernel, convolutionOptions, userCancel.Token);
-            double computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernel.Rows, kernel.Cols, convolutionOptions);
+            var output = resultBuffers.Rent(rows, cols);
+            bool handedOver = false; // to the store, or back to the pool
+            try
+            {
+                long start = Stopwatch.GetTimestamp();
+                Convolver.Convolve2D(image, kernel, convolutionOptions, output, userCancel.Token);
+                double computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
-            var stored = await arrays.PutAsync(output, CancellationToken.None);
-            await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: Summarize(output, stored));
+                var (stored, kept) = await arrays.PutBufferAsync(output, CancellationToken.None);
+                var summary = Summarize(output, stored);
+                handedOver = true;
+                if (!kept) resultBuffers.Return(output); // already stored, or copied out: the buffer is free again
+                await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: summary);
+            }
+            finally
+            {
+                if (!handedOver) resultBuffers.Return(output);
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

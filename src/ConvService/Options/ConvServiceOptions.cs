@@ -78,6 +78,13 @@ public sealed class LimitsOptions
     [Range(1024, long.MaxValue)]
     public long ArrayStoreBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// Memory kept for reusing result buffers the array store did not keep (repeated results, benchmark iterations,
+    /// PostgreSQL storage), in bytes; 0 turns reuse off.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long ResultBufferPoolBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Finished jobs kept for GET; older finished jobs (and their results) are forgotten beyond it.</summary>
     [Range(1, int.MaxValue)]
     public int MaxRetainedJobs { get; set; } = 100_000;

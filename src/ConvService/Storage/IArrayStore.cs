@@ -12,6 +12,13 @@ public interface IArrayStore
     /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
     ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores an array like <see cref="PutAsync"/> and says whether the store now references its buffer. When it does
+    /// not (the content was already stored, or the store copied the bytes elsewhere), the caller may reuse the buffer.
+    /// </summary>
+    /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
+    ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, CancellationToken cancellationToken = default);
+
     /// <summary>The array, or null when unknown or evicted.</summary>
     ValueTask<Array2D?> TryGetAsync(string id, CancellationToken cancellationToken = default);
 
@@ -44,6 +51,11 @@ public sealed record StoredArrayInfo(string Id, int[] Shape, string Dtype, long 
     public static StoredArrayInfo Of(ArrayHash hash, Array2D array) =>
         new(hash.Id, [array.Rows, array.Cols], "float64", array.Length * sizeof(double), hash.DataSha256);
 }
+
+/// <summary>What <see cref="IArrayStore.PutBufferAsync"/> did.</summary>
+/// <param name="Info">The stored array's description.</param>
+/// <param name="KeptBuffer">True when the store holds the caller's buffer from now on: the caller must not write to it again.</param>
+public readonly record struct ArrayPutOutcome(StoredArrayInfo Info, bool KeptBuffer);
 
 /// <summary>What <see cref="IArrayStore.DeleteAsync"/> did.</summary>
 public enum ArrayDeleteOutcome

@@ -31,7 +31,14 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     public long Bytes { get { lock (_gate) return _bytes; } }
 
     /// <inheritdoc />
-    public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default)
+    public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Put(array).Info);
+
+    /// <inheritdoc />
+    public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Put(array));
+
+    private ArrayPutOutcome Put(Array2D array)
     {
         var hash = ArrayId.Compute(array); // hash outside the lock: it is the expensive part
         string id = hash.Id;
@@ -41,7 +48,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
             if (_entries.TryGetValue(id, out var existing))
             {
                 Touch(existing);
-                return ValueTask.FromResult(StoredArrayInfo.Of(existing.Hash, existing.Array));
+                return new ArrayPutOutcome(StoredArrayInfo.Of(existing.Hash, existing.Array), KeptBuffer: false);
             }
             if (bytes > _budget)
                 throw new ArrayStoreFullException(
@@ -61,7 +68,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
             entry.LruNode = _lru.AddFirst(entry);
             _entries.Add(id, entry);
             _bytes += bytes;
-            return ValueTask.FromResult(StoredArrayInfo.Of(hash, array));
+            return new ArrayPutOutcome(StoredArrayInfo.Of(hash, array), KeptBuffer: true);
         }
     }
 

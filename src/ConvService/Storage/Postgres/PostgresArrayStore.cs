@@ -32,6 +32,11 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     private const long EvictionLockKey = 0x636f6e7665766963; // "conevic": one evicting transaction at a time, on every node
 
     /// <inheritdoc />
+    /// <remarks>The bytes are copied into the database, so the buffer is never kept.</remarks>
+    public async ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, CancellationToken cancellationToken = default) =>
+        new(await PutAsync(array, cancellationToken), KeptBuffer: false);
+
+    /// <inheritdoc />
     public async ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Stored arrays are little-endian float64.");
