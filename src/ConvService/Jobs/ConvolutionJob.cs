@@ -83,8 +83,11 @@ public sealed class ConvolutionJob(
                 Convolver.Convolve2D(image, kernel, convolutionOptions, output, userCancel.Token);
                 double computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
-                var (stored, kept) = await arrays.PutBufferAsync(output, CancellationToken.None);
-                var summary = Summarize(output, stored);
+                // Hashing and statistics in one pass: each chunk is summarised while the hash has it in cache.
+                var statistics = new ArrayStatistics();
+                var hash = ArrayId.Compute(output, ref statistics);
+                var (stored, kept) = await arrays.PutBufferAsync(output, hash, CancellationToken.None);
+                var summary = Summarize(output, stored, statistics);
                 handedOver = true;
                 if (!kept) resultBuffers.Return(output); // already stored, or copied out: the buffer is free again
                 await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: summary);
@@ -132,20 +135,16 @@ public sealed class ConvolutionJob(
         signals.Completed(record.Id);
     }
 
-    /// <summary>Min, max and mean of a result in one pass over the data; the checksum comes from the store.</summary>
-    public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored)
+    /// <summary>Min, max and mean of a result (one pass over the data); the checksum comes from the store.</summary>
+    public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored) =>
+        Summarize(output, stored, ArrayStatistics.Of(output.Span));
+
+    /// <summary>The summary from statistics already gathered (by <see cref="ArrayId.Compute(Array2D, ref ArrayStatistics)"/>).</summary>
+    public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored, in ArrayStatistics statistics)
     {
         int[] shape = [output.Rows, output.Cols];
-        string sha = stored.Sha256, arrayId = stored.Id;
-        if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, sha, arrayId);
-        double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
-        foreach (double v in output.Span)
-        {
-            if (v < min) min = v;
-            if (v > max) max = v;
-            sum += v;
-        }
-        return new JobResultSummary(shape, min, max, sum / output.Length, sha, arrayId);
+        if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, stored.Sha256, stored.Id);
+        return new JobResultSummary(shape, statistics.Min, statistics.Max, statistics.Sum / output.Length, stored.Sha256, stored.Id);
     }
 }
 

@@ -22,6 +22,34 @@ public static class ArrayId
             throw new PlatformNotSupportedException("Array ids are defined over little-endian float64 bytes.");
         Span<byte> data = stackalloc byte[32];
         SHA256.HashData(MemoryMarshal.AsBytes(array.Span), data);
+        return FromDataDigest(array, data);
+    }
+
+    /// <summary>
+    /// <see cref="Compute(Array2D)"/>, and <paramref name="statistics"/> of the values from the same pass: the data is
+    /// hashed in chunks that fit in L2 and each chunk is summarised right after, while still in cache, where a
+    /// separate pass would read a result larger than the cache from memory a second time.
+    /// </summary>
+    public static ArrayHash Compute(Array2D array, ref ArrayStatistics statistics)
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("Array ids are defined over little-endian float64 bytes.");
+        const int ChunkValues = 16 * 1024; // 128 KB
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        ReadOnlySpan<double> values = array.Span;
+        for (int start = 0; start < values.Length; start += ChunkValues)
+        {
+            var chunk = values.Slice(start, Math.Min(ChunkValues, values.Length - start));
+            sha.AppendData(MemoryMarshal.AsBytes(chunk));
+            statistics.Add(chunk);
+        }
+        Span<byte> data = stackalloc byte[32];
+        sha.GetHashAndReset(data);
+        return FromDataDigest(array, data);
+    }
+
+    private static ArrayHash FromDataDigest(Array2D array, ReadOnlySpan<byte> data)
+    {
         Span<byte> header = stackalloc byte[16 + 32];
         BinaryPrimitives.WriteInt64LittleEndian(header, array.Rows);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], array.Cols);

@@ -13,11 +13,13 @@ public interface IArrayStore
     ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Stores an array like <see cref="PutAsync"/> and says whether the store now references its buffer. When it does
-    /// not (the content was already stored, or the store copied the bytes elsewhere), the caller may reuse the buffer.
+    /// Stores an array like <see cref="PutAsync"/>, under <paramref name="hash"/> (which must be
+    /// <see cref="ArrayId.Compute(Array2D)"/> of it, computed by the caller along with other work), and says whether the
+    /// store now references its buffer. When it does not (the content was already stored, or the store copied the
+    /// bytes elsewhere), the caller may reuse the buffer.
     /// </summary>
     /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
-    ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, CancellationToken cancellationToken = default);
+    ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default);
 
     /// <summary>The array, or null when unknown or evicted.</summary>
     ValueTask<Array2D?> TryGetAsync(string id, CancellationToken cancellationToken = default);

@@ -32,15 +32,14 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
 
     /// <inheritdoc />
     public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Put(array).Info);
+        ValueTask.FromResult(Put(array, ArrayId.Compute(array)).Info); // hash outside the lock: it is the expensive part
 
     /// <inheritdoc />
-    public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Put(array));
+    public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Put(array, hash));
 
-    private ArrayPutOutcome Put(Array2D array)
+    private ArrayPutOutcome Put(Array2D array, ArrayHash hash)
     {
-        var hash = ArrayId.Compute(array); // hash outside the lock: it is the expensive part
         string id = hash.Id;
         long bytes = array.Length * sizeof(double);
         lock (_gate)

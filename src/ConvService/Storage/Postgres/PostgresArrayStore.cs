@@ -33,14 +33,16 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
 
     /// <inheritdoc />
     /// <remarks>The bytes are copied into the database, so the buffer is never kept.</remarks>
-    public async ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, CancellationToken cancellationToken = default) =>
-        new(await PutAsync(array, cancellationToken), KeptBuffer: false);
+    public async ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default) =>
+        new(await PutAsync(array, hash, cancellationToken), KeptBuffer: false);
 
     /// <inheritdoc />
-    public async ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default)
+    public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default) =>
+        PutAsync(array, ArrayId.Compute(array), cancellationToken);
+
+    private async ValueTask<StoredArrayInfo> PutAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Stored arrays are little-endian float64.");
-        var hash = ArrayId.Compute(array);
         string id = hash.Id;
         long bytes = array.Length * sizeof(double);
         var info = StoredArrayInfo.Of(hash, array);
