@@ -23,10 +23,12 @@ internal static class Npy
         var dims = header[(open + 1)..close].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (dims.Length != 2) throw new InvalidDataException($"{path}: need a 2-D array, shape is ({header[(open + 1)..close]})");
         int rows = int.Parse(dims[0]), cols = int.Parse(dims[1]);
-        var data = new double[rows * cols];
-        var bytes = reader.ReadBytes(data.Length * sizeof(double));
-        Buffer.BlockCopy(bytes, 0, data, 0, bytes.Length);
-        return new Array2D(rows, cols, data);
+        // Allocated like every array in the service (pinned, huge-page advised when large), as numpy allocates the
+        // python side's arrays: a plain new double[] here would time ours on 4 KB pages against numpy on 2 MB pages.
+        var array = Array2D.CreateUninitialized(rows, cols);
+        var bytes = reader.ReadBytes(checked(rows * cols * sizeof(double)));
+        Buffer.BlockCopy(bytes, 0, array.Data, 0, bytes.Length);
+        return array;
     }
 
     public static void Write(string path, Array2D array)

@@ -29,7 +29,7 @@ internal static class CostModel
     internal const double LaneNsPerMultiplyAdd = 0.06;    // stride 1: two output rows × 4 vectors per block
     internal const double DotNsPerMultiplyAdd = 0.09;     // stride > 1: W-wide dot products per output
     internal const double NsPerInputByte = 0.065;         // streaming image rows from DRAM (≈ 15 GB/s)
-    internal const double LaneNsPerOutput = 0.75;         // writing the output (streamed past the cache when large)
+    internal const double LaneNsPerOutput = 0.75;         // writing the output
     internal const double DotNsPerOutput = 2.5;           // plus one horizontal add per output
     internal const double NsPerRowTap = 25;               // row pointers and edge copies per output row and kernel row
     internal const double DirectFixedMs = 0.002;

@@ -67,7 +67,6 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         // Small inputs, and kernels wider than the image (no interior), are better served by one boundary-extended
         // copy of exactly the region the kept outputs read: per-row edge building would dominate them.
         long extRows = (long)(g.OutputRows - 1) * _sy + _p, extCols = (long)(_oc - 1) * _sx + _qpad;
-        _streamOutput = Avx.IsSupported && g.OutputLength * sizeof(double) > StreamOutputBytes;
         _padded = paddedCopy ?? (extRows * extCols <= PaddedCopyLimit || _jL == _jR);
         if (_padded && extRows * extCols > Array.MaxLength) _padded = false;
         if (_padded)
@@ -136,16 +135,6 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     /// <summary>Up to this many doubles (256 KiB, half this machine's L2) the boundary-extended copy is used.</summary>
     internal const int PaddedCopyLimit = 1 << 15;
 
-    /// <summary>
-    /// Outputs larger than this (16 MiB, half this machine's L3) are written through a row buffer with
-    /// non-temporal stores: they cannot stay cached anyway.
-    /// </summary>
-    internal const long StreamOutputBytes = 16L << 20;
-
-    private readonly bool _streamOutput;
-
-    /// <summary>True when outputs go through the row buffer and non-temporal stores.</summary>
-    internal bool StreamsOutput => _streamOutput;
     private readonly bool _padded;
     private readonly int _extStride;
     private readonly double[]? _ext;
@@ -207,14 +196,11 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         int edgeLen = checked(_p * (_leftLen + _rightLen));
         nint[] rented = ArrayPool<nint>.Shared.Rent(7 * _p + 1);
         double[] edges = ArrayPool<double>.Shared.Rent(Math.Max(1, 2 * edgeLen));
-        bool stream = _streamOutput;
-        double[]? rowBuffers = stream ? ArrayPool<double>.Shared.Rent(2 * _oc) : null;
         try
         {
             fixed (nint* bases = rented)
             fixed (double* edgep = edges)
             fixed (double* outp = output.Data)
-            fixed (double* rowBuf = rowBuffers)
             {
                 double** left0 = (double**)bases, mid0 = left0 + _p, right0 = mid0 + _p;
                 double** left1 = right0 + _p, mid1 = left1 + _p, right1 = mid1 + _p, pairRows = right1 + _p;
@@ -223,12 +209,11 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
                 while (i < endRow)
                 {
                     RowBases(i, left0, mid0, right0, edgep);
-                    double* out0 = outp + (long)i * _oc;
-                    double* dst0 = stream ? rowBuf : out0;
+                    double* dst0 = outp + (long)i * _oc;
                     if (pairs && i + 1 < endRow)
                     {
                         RowBases(i + 1, left1, mid1, right1, edgep + edgeLen);
-                        double* dst1 = stream ? rowBuf + _oc : out0 + _oc;
+                        double* dst1 = dst0 + _oc;
                         // With stride 1, row i+1's kernel row k reads the input row that row i's kernel row k−1 reads
                         // (unless symm/wrap folded them apart), so P + 1 input rows feed both output rows.
                         bool chained = true;
@@ -248,42 +233,21 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
                             RowSegments(left0, mid0, right0, dst0);
                             RowSegments(left1, mid1, right1, dst1);
                         }
-                        if (stream)
-                        {
-                            StreamRow(dst0, out0, _oc);
-                            StreamRow(dst1, out0 + _oc, _oc);
-                        }
                         i += 2;
                         continue;
                     }
                     RowSegments(left0, mid0, right0, dst0);
-                    if (stream) StreamRow(dst0, out0, _oc);
                     i++;
                 }
-                // Non-temporal stores are weakly ordered: fence them before another thread may read the band.
-                if (stream) Sse2.MemoryFence();
             }
         }
         finally
         {
-            if (rowBuffers is not null) ArrayPool<double>.Shared.Return(rowBuffers);
             ArrayPool<double>.Shared.Return(edges);
             ArrayPool<nint>.Shared.Return(rented);
         }
     }
 
-    /// <summary>
-    /// Copies a finished output row from the L1-resident row buffer to the output with non-temporal stores, so
-    /// writing a large output costs one write per line instead of a read-for-ownership plus a write.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StreamRow(double* src, double* dst, int count)
-    {
-        int j = 0;
-        for (; j < count && ((nuint)(dst + j) & 31) != 0; j++) dst[j] = src[j];
-        for (; j <= count - 4; j += 4) Avx.StoreAlignedNonTemporal(dst + j, Avx.LoadVector256(src + j));
-        for (; j < count; j++) dst[j] = src[j];
-    }
 
     /// <summary>Row pointers of kept output row <paramref name="i"/> for each kernel row and segment; builds its edges in <paramref name="edgep"/>.</summary>
     private void RowBases(int i, double** left, double** mid, double** right, double* edgep)
