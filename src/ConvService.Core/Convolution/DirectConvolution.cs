@@ -479,8 +479,8 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         int w = TOps.Count;
         int lastChunk = qpad - w;
         int j = lastChunk != 0 ? 0
-            : unmasked ? DotKernelOneChunk<TOps, TV>(bases, p, kf, sx, dst, count)
-            : DotKernelOneChunk<TOps, TV>(bases, p, kf, mask, sx, dst, count);
+            : unmasked ? DotKernelOneChunk<TOps, TV, NoLaneMask>(bases, p, kf, mask, sx, dst, count)
+            : DotKernelOneChunk<TOps, TV, LaneMask>(bases, p, kf, mask, sx, dst, count);
         for (; j <= count - 4; j += 4)
         {
             TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
@@ -522,13 +522,14 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
 
     /// <summary>
     /// <see cref="DotKernel{TOps, TV}"/>'s blocks for kernels no wider than one vector (the tutorial's 4×4 with
-    /// Vector256): no chunk loop around the taps, and (overload below) no mask where every lane is a tap. Measured on
-    /// the reference VM for the tutorial's rows in cache: 2.9–4.1 ns per output against 4.1–5.3 for the general loop.
-    /// Same FMA order, same results. Returns how many leading outputs it computed.
+    /// Vector256): no chunk loop around the taps, and with <see cref="NoLaneMask"/> no mask where every lane is a tap
+    /// (multiplying by a zero-padded tap is not enough where the input may hold NaN or ∞; a full-width kernel has no
+    /// padded tap). Measured on the reference VM for the tutorial's rows in cache: 2.9–4.1 ns per output against
+    /// 4.1–5.3 for the general loop. Same FMA order, same results. Returns how many leading outputs it computed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int DotKernelOneChunk<TOps, TV>(double** bases, int p, double* kf, TV mask, int sx, double* dst, int count)
-        where TOps : struct, IVectorOps<TV> where TV : struct
+    private static int DotKernelOneChunk<TOps, TV, TMask>(double** bases, int p, double* kf, TV mask, int sx, double* dst, int count)
+        where TOps : struct, IVectorOps<TV> where TV : struct where TMask : struct, ILaneMask
     {
         int w = TOps.Count;
         int j = 0;
@@ -540,42 +541,35 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
             {
                 double* s0 = bases[k] + offset;
                 TV kv = TOps.Load(kf + k * w);
-                a0 = TOps.MultiplyAdd(TOps.BitwiseAnd(TOps.Load(s0), mask), kv, a0);
-                a1 = TOps.MultiplyAdd(TOps.BitwiseAnd(TOps.Load(s0 + sx), mask), kv, a1);
-                a2 = TOps.MultiplyAdd(TOps.BitwiseAnd(TOps.Load(s0 + 2 * sx), mask), kv, a2);
-                a3 = TOps.MultiplyAdd(TOps.BitwiseAnd(TOps.Load(s0 + 3 * sx), mask), kv, a3);
+                a0 = TOps.MultiplyAdd(Masked<TOps, TV, TMask>(TOps.Load(s0), mask), kv, a0);
+                a1 = TOps.MultiplyAdd(Masked<TOps, TV, TMask>(TOps.Load(s0 + sx), mask), kv, a1);
+                a2 = TOps.MultiplyAdd(Masked<TOps, TV, TMask>(TOps.Load(s0 + 2 * sx), mask), kv, a2);
+                a3 = TOps.MultiplyAdd(Masked<TOps, TV, TMask>(TOps.Load(s0 + 3 * sx), mask), kv, a3);
             }
             TOps.StoreSums(dst + j, a0, a1, a2, a3);
         }
         return j;
     }
 
-    /// <summary>
-    /// The same for a kernel exactly one vector wide: every lane is a tap, so no input lane needs masking off.
-    /// (Multiplying by a zero-padded tap is not enough where the input may hold NaN or ∞; here no tap is padding.)
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int DotKernelOneChunk<TOps, TV>(double** bases, int p, double* kf, int sx, double* dst, int count)
-        where TOps : struct, IVectorOps<TV> where TV : struct
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Masked<TOps, TV, TMask>(TV value, TV mask)
+        where TOps : struct, IVectorOps<TV> where TV : struct where TMask : struct, ILaneMask =>
+        TMask.Apply ? TOps.BitwiseAnd(value, mask) : value;
+
+    /// <summary>Whether a kernel masks off input lanes beyond the taps; a type parameter so each variant compiles without the test.</summary>
+    private interface ILaneMask
     {
-        int w = TOps.Count;
-        int j = 0;
-        for (; j <= count - 4; j += 4)
-        {
-            TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-            long offset = (long)j * sx;
-            for (int k = 0; k < p; k++)
-            {
-                double* s0 = bases[k] + offset;
-                TV kv = TOps.Load(kf + k * w);
-                a0 = TOps.MultiplyAdd(TOps.Load(s0), kv, a0);
-                a1 = TOps.MultiplyAdd(TOps.Load(s0 + sx), kv, a1);
-                a2 = TOps.MultiplyAdd(TOps.Load(s0 + 2 * sx), kv, a2);
-                a3 = TOps.MultiplyAdd(TOps.Load(s0 + 3 * sx), kv, a3);
-            }
-            TOps.StoreSums(dst + j, a0, a1, a2, a3);
-        }
-        return j;
+        static abstract bool Apply { get; }
+    }
+
+    private readonly struct LaneMask : ILaneMask
+    {
+        public static bool Apply => true;
+    }
+
+    private readonly struct NoLaneMask : ILaneMask
+    {
+        public static bool Apply => false;
     }
 
     private static long CeilDiv(long a, long b) => (a + b - 1) / b;
