@@ -172,8 +172,47 @@ internal static unsafe class FftConvolution
     /// <summary>Half spectra (h bins) of <paramref name="rows"/> real rows (values − <paramref name="subtract"/>), two rows per complex FFT.</summary>
     private static void ForwardRows(Context c, double* data, int rows, int cols, double subtract, double* spec)
     {
-        int pairs = (rows + 1) / 2;
         int lx = c.Lx, h = c.H;
+        ForRowPairs(c, rows, (r0, second, z, work) =>
+        {
+            double* a = data + (long)r0 * cols;
+            double* b = a + cols;
+            for (int t = 0; t < cols; t++)
+            {
+                z[2 * t] = a[t] - subtract;
+                z[2 * t + 1] = second ? b[t] - subtract : 0.0;
+            }
+            new Span<double>(z + 2 * cols, 2 * (lx - cols)).Clear();
+            c.RowFft.Forward(z, work, 1);
+            double* sa = spec + (long)r0 * 2 * h;
+            double* sb = sa + 2 * h;
+            for (int k = 0; k < h; k++)
+            {
+                int nk = k == 0 ? 0 : lx - k;
+                double zr = z[2 * k], zi = z[2 * k + 1], wr = z[2 * nk], wi = z[2 * nk + 1];
+                // A = (Z[k] + conj Z[-k]) / 2, B = (Z[k] − conj Z[-k]) / 2i
+                sa[2 * k] = 0.5 * (zr + wr);
+                sa[2 * k + 1] = 0.5 * (zi - wi);
+                if (second)
+                {
+                    sb[2 * k] = 0.5 * (zi + wi);
+                    sb[2 * k + 1] = -0.5 * (zr - wr);
+                }
+            }
+        });
+    }
+
+    /// <summary>One pair of rows (<paramref name="r0"/> and, when <paramref name="second"/>, r0 + 1) in a 2·Lx complex buffer with its work space.</summary>
+    private delegate void RowPairBody(int r0, bool second, double* z, double* work);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for every pair of <paramref name="rows"/> rows, in chunks of <see cref="RowChunk"/>
+    /// pairs (the unit of cancellation and of parallelism), each chunk with one pooled, pinned complex buffer.
+    /// </summary>
+    private static void ForRowPairs(Context c, int rows, RowPairBody body)
+    {
+        int pairs = (rows + 1) / 2;
+        int lx = c.Lx;
         ForChunks(c, (pairs + RowChunk - 1) / RowChunk, chunk =>
         {
             double[] buffer = ArrayPool<double>.Shared.Rent(4 * lx);
@@ -181,37 +220,9 @@ internal static unsafe class FftConvolution
             {
                 fixed (double* z = buffer)
                 {
-                    double* work = z + 2 * lx;
                     int end = Math.Min(pairs, (chunk + 1) * RowChunk);
                     for (int pair = chunk * RowChunk; pair < end; pair++)
-                    {
-                        int r0 = 2 * pair;
-                        bool second = r0 + 1 < rows;
-                        double* a = data + (long)r0 * cols;
-                        double* b = a + cols;
-                        for (int t = 0; t < cols; t++)
-                        {
-                            z[2 * t] = a[t] - subtract;
-                            z[2 * t + 1] = second ? b[t] - subtract : 0.0;
-                        }
-                        new Span<double>(z + 2 * cols, 2 * (lx - cols)).Clear();
-                        c.RowFft.Forward(z, work, 1);
-                        double* sa = spec + (long)r0 * 2 * h;
-                        double* sb = sa + 2 * h;
-                        for (int k = 0; k < h; k++)
-                        {
-                            int nk = k == 0 ? 0 : lx - k;
-                            double zr = z[2 * k], zi = z[2 * k + 1], wr = z[2 * nk], wi = z[2 * nk + 1];
-                            // A = (Z[k] + conj Z[-k]) / 2, B = (Z[k] − conj Z[-k]) / 2i
-                            sa[2 * k] = 0.5 * (zr + wr);
-                            sa[2 * k + 1] = 0.5 * (zi - wi);
-                            if (second)
-                            {
-                                sb[2 * k] = 0.5 * (zi + wi);
-                                sb[2 * k + 1] = -0.5 * (zr - wr);
-                            }
-                        }
-                    }
+                        body(2 * pair, 2 * pair + 1 < rows, z, z + 2 * lx);
                 }
             }
             finally
@@ -299,52 +310,33 @@ internal static unsafe class FftConvolution
     /// <summary>Inverse row transforms of the kept rows, two per complex FFT, sampling the kept columns.</summary>
     private static void InverseRows(Context c, int keptRows, int keptCols, int x0, int sx, double scale, double constant, double* outp)
     {
-        int pairs = (keptRows + 1) / 2;
         int lx = c.Lx, h = c.H;
-        ForChunks(c, (pairs + RowChunk - 1) / RowChunk, chunk =>
+        ForRowPairs(c, keptRows, (i0, second, z, work) =>
         {
-            double[] buffer = ArrayPool<double>.Shared.Rent(4 * lx);
-            try
+            double* sa = c.Spec + 2L * i0 * h;
+            double* sb = sa + 2 * h;
+            // Z = A + iB over all bins, with A[-k] = conj A[k] (and B likewise) filling the upper half.
+            for (int k = 0; k < h; k++)
             {
-                fixed (double* z = buffer)
+                double ar = sa[2 * k], ai = sa[2 * k + 1];
+                double br = second ? sb[2 * k] : 0.0, bi = second ? sb[2 * k + 1] : 0.0;
+                z[2 * k] = ar - bi;
+                z[2 * k + 1] = ai + br;
+                int nk = lx - k;
+                if (k > 0 && nk >= h)
                 {
-                    double* work = z + 2 * lx;
-                    int end = Math.Min(pairs, (chunk + 1) * RowChunk);
-                    for (int pair = chunk * RowChunk; pair < end; pair++)
-                    {
-                        int i0 = 2 * pair;
-                        bool second = i0 + 1 < keptRows;
-                        double* sa = c.Spec + 2L * i0 * h;
-                        double* sb = sa + 2 * h;
-                        // Z = A + iB over all bins, with A[-k] = conj A[k] (and B likewise) filling the upper half.
-                        for (int k = 0; k < h; k++)
-                        {
-                            double ar = sa[2 * k], ai = sa[2 * k + 1];
-                            double br = second ? sb[2 * k] : 0.0, bi = second ? sb[2 * k + 1] : 0.0;
-                            z[2 * k] = ar - bi;
-                            z[2 * k + 1] = ai + br;
-                            int nk = lx - k;
-                            if (k > 0 && nk >= h)
-                            {
-                                z[2 * nk] = ar + bi;
-                                z[2 * nk + 1] = -ai + br;
-                            }
-                        }
-                        c.RowFft.Inverse(z, work, 1);
-                        double* o0 = outp + (long)i0 * keptCols;
-                        double* o1 = o0 + keptCols;
-                        for (int j = 0; j < keptCols; j++)
-                        {
-                            long x = x0 + (long)j * sx;
-                            o0[j] = z[2 * x] * scale + constant;
-                            if (second) o1[j] = z[2 * x + 1] * scale + constant;
-                        }
-                    }
+                    z[2 * nk] = ar + bi;
+                    z[2 * nk + 1] = -ai + br;
                 }
             }
-            finally
+            c.RowFft.Inverse(z, work, 1);
+            double* o0 = outp + (long)i0 * keptCols;
+            double* o1 = o0 + keptCols;
+            for (int j = 0; j < keptCols; j++)
             {
-                ArrayPool<double>.Shared.Return(buffer);
+                long x = x0 + (long)j * sx;
+                o0[j] = z[2 * x] * scale + constant;
+                if (second) o1[j] = z[2 * x + 1] * scale + constant;
             }
         });
     }
