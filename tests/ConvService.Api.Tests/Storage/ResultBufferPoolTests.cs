@@ -15,8 +15,44 @@ namespace ConvService.Api.Tests;
 /// </summary>
 public sealed class ResultBufferPoolTests(ConvServiceFactory factory) : IClassFixture<ConvServiceFactory>
 {
-    private static ResultBufferPool Pool(long budget) =>
-        new(Microsoft.Extensions.Options.Options.Create(new ConvServiceOptions { Limits = new LimitsOptions { ResultBufferPoolBytes = budget } }));
+    private static ResultBufferPool Pool(long budget, TimeProvider? time = null) =>
+        new(Microsoft.Extensions.Options.Options.Create(new ConvServiceOptions { Limits = new LimitsOptions { ResultBufferPoolBytes = budget } }),
+            time ?? new ManualClock());
+
+    /// <summary>A clock moved by hand; its timers never fire on their own (tests call Trim).</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        public long Ticks { get; set; }
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => Ticks;
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new NeverTimer();
+        private sealed class NeverTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+            public void Dispose() { }
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public void Trim_ReleasesOnlySizesIdleLongerThanTheLimit()
+    {
+        var clock = new ManualClock();
+        var pool = Pool(64L << 20, clock);
+        var idle = pool.Rent(300, 400);
+        pool.Return(idle);
+        clock.Ticks += (ResultBufferPool.IdleRelease - TimeSpan.FromSeconds(1)).Ticks;
+        var busy = pool.Rent(500, 400);
+        pool.Return(busy);
+        pool.Trim();
+        Assert.Equal((300L * 400 + 500L * 400) * sizeof(double), pool.Bytes); // nothing idle long enough yet
+
+        clock.Ticks += TimeSpan.FromSeconds(2).Ticks;
+        pool.Trim();
+        Assert.Equal(500L * 400 * sizeof(double), pool.Bytes); // the 300×400 size went quiet
+        Assert.Same(busy.Data, pool.Rent(500, 400).Data);
+        Assert.NotSame(idle.Data, pool.Rent(300, 400).Data);
+    }
 
     [Fact]
     public void Rent_AfterReturn_ReusesTheSameBufferForAnyShapeOfThatSize()
