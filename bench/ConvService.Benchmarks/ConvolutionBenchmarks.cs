@@ -9,6 +9,8 @@ namespace ConvService.Benchmarks;
 public class ConvolutionBenchmarks
 {
     private Array2D _image3000 = null!, _kernel4 = null!, _image2000 = null!, _kernel65 = null!, _image32 = null!, _kernel3 = null!;
+    private Array2D _tutorialOutput = null!, _fullOutput = null!;
+    private static readonly ConvolutionOptions TutorialOptions = new(StrideY: 5, StrideX: 5);
 
     [GlobalSetup]
     public void Setup()
@@ -20,20 +22,38 @@ public class ConvolutionBenchmarks
         _kernel65 = Random(rng, 65, 65);
         _image32 = Random(rng, 32, 32);
         _kernel3 = Random(rng, 3, 3);
+        var (rows, cols) = Convolver.OutputShape(3000, 3000, 4, 4, TutorialOptions);
+        _tutorialOutput = Array2D.CreateUninitialized(rows, cols);
+        (rows, cols) = Convolver.OutputShape(3000, 3000, 4, 4, ConvolutionOptions.Default);
+        _fullOutput = Array2D.CreateUninitialized(rows, cols);
     }
 
     private static Array2D Random(Random rng, int rows, int cols)
     {
-        var a = new Array2D(rows, cols);
+        var a = new Array2D(rows, cols); // allocated as the service allocates arrays (huge-page advised when large)
         for (int i = 0; i < a.Data.Length; i++) a.Data[i] = rng.NextDouble();
         return a;
     }
 
     [Benchmark(Description = "tutorial: 3000x3000 * 4x4, full, stride 5")]
-    public Array2D Tutorial() => Convolver.Convolve2D(_image3000, _kernel4, new ConvolutionOptions(StrideY: 5, StrideX: 5));
+    public Array2D Tutorial() => Convolver.Convolve2D(_image3000, _kernel4, TutorialOptions);
+
+    [Benchmark(Description = "tutorial, into a reused output")]
+    public Array2D TutorialIntoOutput()
+    {
+        Convolver.Convolve2D(_image3000, _kernel4, TutorialOptions, _tutorialOutput);
+        return _tutorialOutput;
+    }
 
     [Benchmark(Description = "3000x3000 * 4x4, full, stride 1")]
     public Array2D FullResolution() => Convolver.Convolve2D(_image3000, _kernel4, ConvolutionOptions.Default);
+
+    [Benchmark(Description = "3000x3000 * 4x4, full, stride 1, into a reused output")]
+    public Array2D FullResolutionIntoOutput()
+    {
+        Convolver.Convolve2D(_image3000, _kernel4, ConvolutionOptions.Default, _fullOutput);
+        return _fullOutput;
+    }
 
     [Benchmark(Description = "2000x2000 * 65x65, full, auto")]
     public Array2D Large65Auto() => Convolver.Convolve2D(_image2000, _kernel65, ConvolutionOptions.Default);
