@@ -12,16 +12,8 @@ public static class Convolver
     /// <summary>Convolves <paramref name="image"/> with <paramref name="kernel"/>.</summary>
     /// <exception cref="ConvolutionRefusedException">The request is one scipy refuses, or cannot be computed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between row bands.</exception>
-    public static Array2D Convolve2D(Array2D image, Array2D kernel, ConvolutionOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        ArgumentNullException.ThrowIfNull(kernel);
-        var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
-        if (geometry.Swapped) (image, kernel) = (kernel, image);
-        // The reason string is only built by the public Plan: formatting it costs more than a 32×32 convolution.
-        var (method, _) = Choose(geometry, options);
-        return Execute(image, kernel, geometry, options, method, cancellationToken);
-    }
+    public static Array2D Convolve2D(Array2D image, Array2D kernel, ConvolutionOptions options, CancellationToken cancellationToken = default) =>
+        Run(image, kernel, options, output: null, cancellationToken);
 
     /// <summary>
     /// Convolves into a caller-owned <paramref name="output"/> of shape <see cref="OutputShape"/>, overwriting every
@@ -33,19 +25,29 @@ public static class Convolver
     /// <exception cref="OperationCanceledException">Cancelled between row bands; <paramref name="output"/> is then partly written.</exception>
     public static void Convolve2D(Array2D image, Array2D kernel, ConvolutionOptions options, Array2D output, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        Run(image, kernel, options, output, cancellationToken);
+    }
+
+    /// <summary>Both overloads: validate, swap for scipy's valid rule, choose the method, run into <paramref name="output"/> or a new array.</summary>
+    private static Array2D Run(Array2D image, Array2D kernel, in ConvolutionOptions options, Array2D? output, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(kernel);
-        ArgumentNullException.ThrowIfNull(output);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
-        if (output.Rows != geometry.OutputRows || output.Cols != geometry.OutputCols)
-            throw new ArgumentException(
-                $"The output buffer has shape ({output.Rows}, {output.Cols}) but this convolution produces ({geometry.OutputRows}, {geometry.OutputCols}); " +
-                "size it with Convolver.OutputShape.", nameof(output));
-        if (ReferenceEquals(output, image) || ReferenceEquals(output, kernel))
-            throw new ArgumentException("The output buffer must not be one of the inputs: convolution cannot run in place.", nameof(output));
+        if (output is not null)
+        {
+            if (output.Rows != geometry.OutputRows || output.Cols != geometry.OutputCols)
+                throw new ArgumentException(
+                    $"The output buffer has shape ({output.Rows}, {output.Cols}) but this convolution produces ({geometry.OutputRows}, {geometry.OutputCols}); " +
+                    "size it with Convolver.OutputShape.", nameof(output));
+            if (ReferenceEquals(output, image) || ReferenceEquals(output, kernel))
+                throw new ArgumentException("The output buffer must not be one of the inputs: convolution cannot run in place.", nameof(output));
+        }
         if (geometry.Swapped) (image, kernel) = (kernel, image);
+        // The reason string is only built by the public Plan: formatting it costs more than a 32×32 convolution.
         var (method, _) = Choose(geometry, options);
-        Execute(image, kernel, geometry, options, method, cancellationToken, output: output);
+        return Execute(image, kernel, geometry, options, method, cancellationToken, output: output);
     }
 
     /// <summary>
@@ -70,7 +72,10 @@ public static class Convolver
             output.Span.Clear();
             return output;
         }
-        output ??= new Array2D(geometry.OutputRows, geometry.OutputCols, AllocateOutput(checked((int)geometry.OutputLength)));
+        // Every method writes every kept output, so the buffer is not zeroed first. Large outputs are pinned and
+        // huge-page advised (LargeBuffers): on the reference VM a fresh 361,201-double array otherwise cost ~700 page
+        // faults on first touch, as long as the tutorial convolution itself; pinning also spares the kernels a GCHandle.
+        output ??= Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols);
 
         if (method == ConvolutionMethod.Fft)
         {
@@ -94,14 +99,6 @@ public static class Convolver
         RowBands.Run(runner, output, options.Threads, cancellationToken);
         return output;
     }
-
-    /// <summary>
-    /// Every method writes every kept output, so the buffer is not zeroed first. Large outputs are pinned and
-    /// huge-page advised (<see cref="LargeBuffers"/>): on the reference VM a fresh 361,201-double array otherwise
-    /// cost ~700 page faults on first touch, as long as the tutorial convolution itself; pinning also spares the
-    /// kernels a GCHandle.
-    /// </summary>
-    internal static double[] AllocateOutput(int length) => LargeBuffers.Allocate(length, zeroed: false);
 
     /// <summary>
     /// Resolves <see cref="ConvolutionOptions.Method"/> to a concrete method for these shapes, with the reason;
