@@ -97,7 +97,7 @@ public sealed class Array2D
     public static Array2D FromArray(double[,] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        var result = new Array2D(values.GetLength(0), values.GetLength(1));
+        var result = CreateUninitialized(values.GetLength(0), values.GetLength(1));
         for (int i = 0; i < result.Rows; i++)
             for (int j = 0; j < result.Cols; j++)
                 result._data[i * result.Cols + j] = values[i, j];

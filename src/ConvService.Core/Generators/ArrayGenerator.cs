@@ -30,7 +30,7 @@ public static class ArrayGenerator
     /// <summary>Standard normal N(0, 1) samples, row-major, deterministic for a seed.</summary>
     public static Array2D RandomNormal(int rows, int cols, int seed)
     {
-        var array = new Array2D(rows, cols);
+        var array = Array2D.CreateUninitialized(rows, cols);
         if (!array.IsEmpty)
             Normal.Samples(CreateSource(seed), array.Data, 0.0, 1.0);
         return array;
@@ -39,7 +39,7 @@ public static class ArrayGenerator
     /// <summary>Uniform samples on [0, 1), row-major, deterministic for a seed.</summary>
     public static Array2D RandomUniform(int rows, int cols, int seed)
     {
-        var array = new Array2D(rows, cols);
+        var array = Array2D.CreateUninitialized(rows, cols);
         if (!array.IsEmpty)
             CreateSource(seed).NextDoubles(array.Data);
         return array;

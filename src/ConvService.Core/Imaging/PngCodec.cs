@@ -82,7 +82,7 @@ public static class PngCodec
 
         var (compressed, palette) = ReadChunks(png, info);
         byte[] raw = Inflate(compressed, (int)expected);
-        var result = new Array2D(info.Height, info.Width);
+        var result = Array2D.CreateUninitialized(info.Height, info.Width); // every pixel is decoded below (Adam7 passes cover each once)
         var decoder = new RowDecoder(info, palette, result);
         if (!info.Interlaced)
         {

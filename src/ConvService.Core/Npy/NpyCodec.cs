@@ -67,7 +67,7 @@ public static class NpyCodec
         }
 
         var dtype = NpyDType.Parse(header.Descr);
-        var array = new Array2D(header.Rows, header.Cols);
+        var array = Array2D.CreateUninitialized(header.Rows, header.Cols); // every element is decoded below
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
@@ -132,7 +132,7 @@ public static class NpyCodec
         CheckDataLength(data.Length, header.DataLength, header);
 
         var dtype = NpyDType.Parse(header.Descr);
-        var array = new Array2D(header.Rows, header.Cols);
+        var array = Array2D.CreateUninitialized(header.Rows, header.Cols); // every element is decoded below
         if (!header.FortranOrder)
         {
             dtype.Decode(data, array.Data);

@@ -168,7 +168,7 @@ public sealed class ConvolutionSubmitter(
             throw RequestRejectedException.BadRequest($"'{role}.data' is empty: send a 2-D array [[...], ...] with at least one row and one column.");
         int cols = rows[0].Length;
         CheckPixels(role, rows.Length, cols, maxPixels);
-        var array = new Array2D(rows.Length, cols);
+        var array = Array2D.CreateUninitialized(rows.Length, cols); // every row is copied in, or the request is refused
         for (int i = 0; i < rows.Length; i++)
         {
             var row = rows[i];

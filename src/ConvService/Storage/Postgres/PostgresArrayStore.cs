@@ -189,7 +189,7 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, ct);
             if (!await reader.ReadAsync(ct)) return null;
             int rows = reader.GetInt32(0), cols = reader.GetInt32(1);
-            var array = new Array2D(rows, cols);
+            var array = Array2D.CreateUninitialized(rows, cols); // ReadExactlyAsync fills all of it, or throws
             // Straight into the array's memory: no intermediate byte[] of the whole value.
             await using var data = await reader.GetStreamAsync(2, ct);
             await data.ReadExactlyAsync(AsWritableBytes(array.Data), ct);
