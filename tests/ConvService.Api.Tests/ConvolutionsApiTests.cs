@@ -31,6 +31,27 @@ public sealed class ConvolutionsApiTests(ConvServiceFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task Submit_ResultOverflowingToInfinity_Succeeds_WithNonFiniteStatisticsAsNull()
+    {
+        // 1e308 × 10 overflows float64: the result holds +∞, which JSON has no number for.
+        using var client = factory.CreateClient();
+        var job = await client.SubmitAndWaitAsync("""{"image": {"data": [[1e308, 1]]}, "kernel": {"data": [[10]]}}""");
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var result = job.GetProperty("result");
+        Assert.Equal(10, result.GetProperty("min").GetDouble());
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("max").ValueKind);
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("mean").ValueKind);
+
+        var list = await client.GetAsync("/convolutions?limit=5");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        var data = await client.GetAsync($"/convolutions/{job.GetProperty("id").GetString()}/result");
+        Assert.Equal(HttpStatusCode.OK, data.StatusCode);
+        var row = (await data.ReadJsonAsync())[0];
+        Assert.Equal(JsonValueKind.Null, row[0].ValueKind);
+        Assert.Equal(10, row[1].GetDouble());
+    }
+
+    [Fact]
     public async Task Submit_WithoutWait_Returns202WithLocationThatEventuallySucceeds()
     {
         using var client = factory.CreateClient();

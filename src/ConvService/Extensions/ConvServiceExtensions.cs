@@ -28,6 +28,8 @@ public static class ConvServiceExtensions
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            // A result's min/max/mean can be NaN or ±∞, which JSON cannot carry: they are written as null.
+            json.SerializerOptions.Converters.Add(new FiniteDoubleConverter());
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
 

@@ -110,11 +110,7 @@ public sealed class ArrayContentResult(Array2D array, ArrayFormat format, Stored
         for (int i = 0; i < array.Rows; i++)
         {
             writer.WriteStartArray();
-            foreach (double v in array.Row(i))
-            {
-                if (double.IsFinite(v)) writer.WriteNumberValue(v);
-                else writer.WriteNullValue();
-            }
+            foreach (double v in array.Row(i)) FiniteDoubleConverter.WriteValue(writer, v);
             writer.WriteEndArray();
             if (writer.BytesPending > 1 << 16) await writer.FlushAsync(ct);
         }

@@ -127,7 +127,9 @@ public static class RequestBody
 
 /// <summary>
 /// Reads JSON numbers as float64, refusing values outside its range (1e400 and -1e400 parse to ±Infinity) with a
-/// message that names the limit; writes finite values as usual.
+/// message that names the limit; writes finite values as usual and NaN/±∞ as <c>null</c>, which JSON has no number
+/// for (a result's min, max or mean can be non-finite; array data are written the same way by <see cref="ArrayContentResult"/>).
+/// Registered for request bodies and for every JSON response.
 /// </summary>
 public sealed class FiniteDoubleConverter : JsonConverter<double>
 {
@@ -143,5 +145,12 @@ public sealed class FiniteDoubleConverter : JsonConverter<double>
     }
 
     /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => WriteValue(writer, value);
+
+    /// <summary>Writes <paramref name="value"/>, or <c>null</c> when it is NaN or ±∞.</summary>
+    public static void WriteValue(Utf8JsonWriter writer, double value)
+    {
+        if (double.IsFinite(value)) writer.WriteNumberValue(value);
+        else writer.WriteNullValue();
+    }
 }
