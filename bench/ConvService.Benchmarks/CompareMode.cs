@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Core.Npy;
 
 namespace ConvService.Benchmarks;
 
@@ -53,8 +54,8 @@ internal static class CompareMode
         }
         if (imagePath is null || kernelPath is null) { Console.Error.WriteLine("--image and --kernel are required"); return 2; }
 
-        var image = Npy.Read(imagePath);
-        var kernel = Npy.Read(kernelPath);
+        var image = ReadNpy(imagePath);
+        var kernel = ReadNpy(kernelPath);
         var choice = Convolver.Plan(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         var features = CostModel.Features(geometry, options.Boundary);
@@ -93,7 +94,7 @@ internal static class CompareMode
                 for (int b = 0; b < batch; b++) Call();
                 Console.WriteLine(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / batch);
             }
-            if (outPath is not null) Npy.Write(outPath, Convolver.Convolve2D(image, kernel, options));
+            if (outPath is not null) WriteNpy(outPath, Convolver.Convolve2D(image, kernel, options));
             return 0;
         }
 
@@ -106,8 +107,7 @@ internal static class CompareMode
         }
         var sorted = (double[])samples.Clone();
         Array.Sort(sorted);
-        var result = Convolver.Convolve2D(image, kernel, options);
-        if (outPath is not null) Npy.Write(outPath, result);
+        if (outPath is not null) WriteNpy(outPath, Convolver.Convolve2D(image, kernel, options));
 
         var json = new Dictionary<string, object>
         {
@@ -118,7 +118,7 @@ internal static class CompareMode
             ["min_ms"] = sorted[0],
             ["samples_ms"] = samples,
             ["calls_per_sample"] = batch,
-            ["output_shape"] = new[] { result.Rows, result.Cols },
+            ["output_shape"] = new[] { geometry.OutputRows, geometry.OutputCols },
             ["features"] = new Dictionary<string, double>
             {
                 ["multiply_adds"] = features.MultiplyAdds, ["input_bytes"] = features.InputBytes, ["row_taps"] = features.RowTaps,
@@ -130,5 +130,17 @@ internal static class CompareMode
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
+    }
+
+    private static Array2D ReadNpy(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return NpyCodec.Read(stream, long.MaxValue);
+    }
+
+    private static void WriteNpy(string path, Array2D array)
+    {
+        using var stream = File.Create(path);
+        NpyCodec.Write(stream, array);
     }
 }

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Core.Generators;
 
 namespace ConvService.Benchmarks;
 
@@ -15,24 +16,16 @@ public class ConvolutionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var rng = new Random(42);
-        _image3000 = Random(rng, 3000, 3000);
-        _kernel4 = Random(rng, 4, 4);
-        _image2000 = Random(rng, 2000, 2000);
-        _kernel65 = Random(rng, 65, 65);
-        _image32 = Random(rng, 32, 32);
-        _kernel3 = Random(rng, 3, 3);
+        _image3000 = ArrayGenerator.RandomUniform(3000, 3000, seed: 1);
+        _kernel4 = ArrayGenerator.RandomUniform(4, 4, seed: 2);
+        _image2000 = ArrayGenerator.RandomUniform(2000, 2000, seed: 3);
+        _kernel65 = ArrayGenerator.RandomUniform(65, 65, seed: 4);
+        _image32 = ArrayGenerator.RandomUniform(32, 32, seed: 5);
+        _kernel3 = ArrayGenerator.RandomUniform(3, 3, seed: 6);
         var (rows, cols) = Convolver.OutputShape(3000, 3000, 4, 4, TutorialOptions);
         _tutorialOutput = Array2D.CreateUninitialized(rows, cols);
         (rows, cols) = Convolver.OutputShape(3000, 3000, 4, 4, ConvolutionOptions.Default);
         _fullOutput = Array2D.CreateUninitialized(rows, cols);
-    }
-
-    private static Array2D Random(Random rng, int rows, int cols)
-    {
-        var a = new Array2D(rows, cols); // allocated as the service allocates arrays (huge-page advised when large)
-        for (int i = 0; i < a.Data.Length; i++) a.Data[i] = rng.NextDouble();
-        return a;
     }
 
     [Benchmark(Description = "tutorial: 3000x3000 * 4x4, full, stride 5")]
