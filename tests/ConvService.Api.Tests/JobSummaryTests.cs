@@ -30,7 +30,7 @@ public sealed class JobSummaryTests
                     if (v > max) max = v;
                     sum += v;
                 }
-                var summary = ConvolutionJob.Summarize(a, Stored);
+                var summary = ConvolutionJob.Summarize(a, Stored, ArrayStatistics.Of(a.Span));
                 string context = $"length {length}, trial {trial}: [{string.Join(", ", a.Data)}]";
                 Assert.True(min.Equals(summary.Min!.Value) || (min == 0 && summary.Min == 0), $"min {summary.Min} vs {min}; {context}");
                 Assert.True(max.Equals(summary.Max!.Value) || (max == 0 && summary.Max == 0), $"max {summary.Max} vs {max}; {context}");
@@ -67,7 +67,7 @@ public sealed class JobSummaryTests
     {
         var a = new Array2D(3, 7);
         a.Span.Fill(double.NaN);
-        var summary = ConvolutionJob.Summarize(a, Stored);
+        var summary = ConvolutionJob.Summarize(a, Stored, ArrayStatistics.Of(a.Span));
         Assert.Equal(double.PositiveInfinity, summary.Min);
         Assert.Equal(double.NegativeInfinity, summary.Max);
         Assert.True(double.IsNaN(summary.Mean!.Value));
@@ -76,7 +76,7 @@ public sealed class JobSummaryTests
     [Fact]
     public void Summary_EmptyResult_HasNoStatistics()
     {
-        var summary = ConvolutionJob.Summarize(new Array2D(0, 5), Stored);
+        var summary = ConvolutionJob.Summarize(new Array2D(0, 5), Stored, new ArrayStatistics());
         Assert.Null(summary.Min);
         Assert.Null(summary.Max);
         Assert.Null(summary.Mean);

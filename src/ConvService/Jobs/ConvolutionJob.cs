@@ -76,26 +76,28 @@ public sealed class ConvolutionJob(
             var convolutionOptions = RequestParsing.ToCoreOptions(record.Request, record.Method);
             var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernel.Rows, kernel.Cols, convolutionOptions);
             var output = resultBuffers.Rent(rows, cols);
-            bool handedOver = false; // to the store, or back to the pool
+            bool kept = false; // by the store from now on; otherwise the buffer goes back to the pool
+            double computeMs;
+            JobResultSummary summary;
             try
             {
                 long start = Stopwatch.GetTimestamp();
                 Convolver.Convolve2D(image, kernel, convolutionOptions, output, userCancel.Token);
-                double computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
                 // Hashing and statistics in one pass: each chunk is summarised while the hash has it in cache.
                 var statistics = new ArrayStatistics();
                 var hash = ArrayId.Compute(output, ref statistics);
-                var (stored, kept) = await arrays.PutBufferAsync(output, hash, CancellationToken.None);
-                var summary = Summarize(output, stored, statistics);
-                handedOver = true;
-                if (!kept) resultBuffers.Return(output); // already stored, or copied out: the buffer is free again
-                await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: summary);
+                var put = await arrays.PutBufferAsync(output, hash, CancellationToken.None);
+                kept = put.KeptBuffer;
+                summary = Summarize(output, put.Info, statistics);
             }
             finally
             {
-                if (!handedOver) resultBuffers.Return(output);
+                // Already stored, copied out, or failed: the buffer is free again before the job is seen as finished.
+                if (!kept) resultBuffers.Return(output);
             }
+            await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: summary);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -135,11 +137,10 @@ public sealed class ConvolutionJob(
         signals.Completed(record.Id);
     }
 
-    /// <summary>Min, max and mean of a result (one pass over the data); the checksum comes from the store.</summary>
-    public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored) =>
-        Summarize(output, stored, ArrayStatistics.Of(output.Span));
-
-    /// <summary>The summary from statistics already gathered (by <see cref="ArrayId.Compute(Array2D, ref ArrayStatistics)"/>).</summary>
+    /// <summary>
+    /// A result's summary from statistics already gathered (by <see cref="ArrayId.Compute(Array2D, ref ArrayStatistics)"/>);
+    /// the checksum and id come from the store.
+    /// </summary>
     public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored, in ArrayStatistics statistics)
     {
         int[] shape = [output.Rows, output.Cols];
