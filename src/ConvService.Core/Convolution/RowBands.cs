@@ -22,17 +22,25 @@ internal static class RowBands
     {
         int rows = output.Rows;
         int bands = (rows + BandRows - 1) / BandRows;
-        if (threads <= 1 || bands <= 1)
+        ForEach(bands, threads, cancellationToken, b => runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows)));
+    }
+
+    /// <summary>
+    /// Runs work items [0, <paramref name="count"/>) in order on the calling thread, or across up to
+    /// <paramref name="threads"/> threads; cancellation is checked before each item. The FFT's row and column passes use it too.
+    /// </summary>
+    public static void ForEach(int count, int threads, CancellationToken cancellationToken, Action<int> body)
+    {
+        if (threads <= 1 || count <= 1)
         {
-            for (int b = 0; b < bands; b++)
+            for (int i = 0; i < count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows));
+                body(i);
             }
             return;
         }
-        // Parallel.For checks the token before starting each band and throws OperationCanceledException itself.
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-        Parallel.For(0, bands, parallel, b => runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows)));
+        // Parallel.For checks the token before starting each item and throws OperationCanceledException itself.
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, body);
     }
 }

@@ -154,21 +154,6 @@ internal static unsafe class FftConvolution
         }
     }
 
-    /// <summary>Runs work items [0, count) in order, or across threads; cancellation is checked between items.</summary>
-    private static void ForChunks(Context c, int count, Action<int> body)
-    {
-        if (c.Threads <= 1 || count <= 1)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                c.Token.ThrowIfCancellationRequested();
-                body(i);
-            }
-            return;
-        }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = c.Threads, CancellationToken = c.Token }, body);
-    }
-
     /// <summary>Half spectra (h bins) of <paramref name="rows"/> real rows (values − <paramref name="subtract"/>), two rows per complex FFT.</summary>
     private static void ForwardRows(Context c, double* data, int rows, int cols, double subtract, double* spec)
     {
@@ -213,7 +198,7 @@ internal static unsafe class FftConvolution
     {
         int pairs = (rows + 1) / 2;
         int lx = c.Lx;
-        ForChunks(c, (pairs + RowChunk - 1) / RowChunk, chunk =>
+        RowBands.ForEach((pairs + RowChunk - 1) / RowChunk, c.Threads, c.Token, chunk =>
         {
             double[] buffer = ArrayPool<double>.Shared.Rent(4 * lx);
             try
@@ -240,7 +225,7 @@ internal static unsafe class FftConvolution
     {
         int h = c.H, ly = c.Ly;
         int blocks = (h + ColumnBlock - 1) / ColumnBlock;
-        ForChunks(c, blocks, block =>
+        RowBands.ForEach(blocks, c.Threads, c.Token, block =>
         {
             int c0 = block * ColumnBlock, width = Math.Min(ColumnBlock, h - c0);
             long blockDoubles = 2L * ly * width;
