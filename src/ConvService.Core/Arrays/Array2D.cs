@@ -76,23 +76,6 @@ public sealed class Array2D
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<double> Row(int row) => _data.AsSpan(row * Cols, Cols);
 
-    /// <summary>Builds an array from nested rows; every row must have the same length.</summary>
-    public static Array2D FromRows(IReadOnlyList<IReadOnlyList<double>> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        int r = rows.Count;
-        int c = r == 0 ? 0 : rows[0].Count;
-        var result = new Array2D(r, c);
-        for (int i = 0; i < r; i++)
-        {
-            if (rows[i].Count != c)
-                throw new ArgumentException($"Row {i} has {rows[i].Count} values but row 0 has {c}; every row must have the same length.");
-            var dst = result.Row(i);
-            for (int j = 0; j < c; j++) dst[j] = rows[i][j];
-        }
-        return result;
-    }
-
     /// <summary>Builds an array from a rectangular C# array.</summary>
     public static Array2D FromArray(double[,] values)
     {
@@ -103,9 +86,6 @@ public sealed class Array2D
                 result._data[i * result.Cols + j] = values[i, j];
         return result;
     }
-
-    /// <summary>A deep copy.</summary>
-    public Array2D Clone() => new(Rows, Cols, (double[])_data.Clone());
 
     private static void ValidateShape(int rows, int cols)
     {

@@ -72,9 +72,7 @@ public static class Convolver
             output.Span.Clear();
             return output;
         }
-        // Every method writes every kept output, so the buffer is not zeroed first. Large outputs are pinned and
-        // huge-page advised (LargeBuffers): on the reference VM a fresh 361,201-double array otherwise cost ~700 page
-        // faults on first touch, as long as the tutorial convolution itself; pinning also spares the kernels a GCHandle.
+        // Every method writes every kept output, so the buffer is not zeroed first (large ones are huge-page advised: LargeBuffers).
         output ??= Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols);
 
         if (method == ConvolutionMethod.Fft)

@@ -63,8 +63,7 @@ internal static class CostModel
     {
         double macs = g.DirectMultiplyAdds;
         // Distinct input rows streamed: P per output row, shared between neighbours when the row stride < P.
-        double rowsRead = Math.Min((double)g.OutputRows * g.KernelRows, (double)(g.OutputRows - 1) * g.StrideY + g.KernelRows);
-        rowsRead = Math.Max(0, Math.Min(rowsRead, (double)g.OutputRows * g.KernelRows));
+        double rowsRead = Math.Max(0, Math.Min((double)g.OutputRows * g.KernelRows, (double)(g.OutputRows - 1) * g.StrideY + g.KernelRows));
         double bytes = rowsRead * g.ImageCols * sizeof(double);
         double rowTaps = (double)g.OutputRows * g.KernelRows;
         if (g.OutputLength == 0 || g.KernelRows == 0 || g.KernelCols == 0)

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution.Simd;
 
@@ -17,8 +16,9 @@ namespace ConvService.Core.Convolution;
 /// columns xmin … with xmin = OriginX − (Q − 1), boundary applied.</para>
 /// <para>The output columns split into three segments. Interior outputs read the image row in place; the few
 /// outputs whose taps cross the left or right edge read small boundary-extended copies of the row edges, built
-/// per output row; a row outside the image under <c>fill</c> reads a row of fill values.
-/// So the inner loops never branch on the boundary and never copy the bulk of the image.</para>
+/// per output row; a row outside the image under <c>fill</c> reads a row of fill values. Small inputs (and kernels
+/// wider than the image) instead read one boundary-extended copy of the region the kept outputs touch.
+/// Either way the inner loops never branch on the boundary, and a large image is never copied.</para>
 /// <para>Stride 1 uses the lane kernel: W consecutive outputs per vector, one broadcast tap times W input
 /// values. Stride &gt; 1 uses the dot kernel: each output is a dot product of W-wide slices of the input rows
 /// with the kernel rows (zero-padded to a whole number of vectors, and the input's excess lanes masked off so
@@ -43,7 +43,6 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     private readonly double[] _kf, _mask, _fill;
     private GCHandle _imageHandle, _kfHandle, _maskHandle, _fillHandle;
     private readonly double* _image, _kfp, _maskp, _fillp;
-    private readonly double[] _imageData;
 
     private DirectConvolution(Array2D image, Array2D kernel, in ConvolutionGeometry g, in ConvolutionOptions options, VectorTier tier,
         bool? paddedCopy)
@@ -100,8 +99,7 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         _xmin = xmin;
         _rightStart = xmin + _jR * _sx;
 
-        _imageData = image.Data;
-        _imageHandle = GCHandle.Alloc(_imageData, GCHandleType.Pinned);
+        _imageHandle = GCHandle.Alloc(image.Data, GCHandleType.Pinned);
         if (_padded)
         {
             _ext = ArrayPool<double>.Shared.Rent(checked((int)(extRows * extCols)));
@@ -121,12 +119,11 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
 
         if (_padded)
         {
-            double* image0 = (double*)_imageHandle.AddrOfPinnedObject();
             for (long u = 0; u < extRows; u++)
             {
                 int r = _oy - (_p - 1) + (int)u;
                 double* dst = _extp + u * _extStride;
-                if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary)) ExtendRow(image0, r, xmin, dst, _extStride);
+                if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary)) ExtendRow(_image, r, xmin, dst, _extStride);
                 else new Span<double>(dst, _extStride).Fill(_fillValue);
             }
         }
@@ -247,7 +244,6 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
             ArrayPool<nint>.Shared.Return(rented);
         }
     }
-
 
     /// <summary>Row pointers of kept output row <paramref name="i"/> for each kernel row and segment; builds its edges in <paramref name="edgep"/>.</summary>
     private void RowBases(int i, double** left, double** mid, double** right, double* edgep)

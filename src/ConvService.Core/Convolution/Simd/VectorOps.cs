@@ -15,9 +15,6 @@ internal unsafe interface IVectorOps<TV> where TV : struct
     /// <summary>Lanes per vector.</summary>
     static abstract int Count { get; }
 
-    /// <summary>True when this width runs in hardware rather than in software emulation.</summary>
-    static abstract bool IsHardwareAccelerated { get; }
-
     static abstract TV Zero { get; }
 
     static abstract TV Load(double* source);
@@ -42,7 +39,6 @@ internal unsafe interface IVectorOps<TV> where TV : struct
 internal readonly unsafe struct ScalarOps : IVectorOps<double>
 {
     public static int Count => 1;
-    public static bool IsHardwareAccelerated => true;
     public static double Zero => 0.0;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Load(double* source) => *source;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* destination, double value) => *destination = value;
@@ -63,7 +59,6 @@ internal readonly unsafe struct ScalarOps : IVectorOps<double>
 internal readonly unsafe struct Vector128Ops : IVectorOps<Vector128<double>>
 {
     public static int Count => Vector128<double>.Count;
-    public static bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
     public static Vector128<double> Zero => Vector128<double>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Load(double* source) => Vector128.Load(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* destination, Vector128<double> value) => value.Store(destination);
@@ -89,7 +84,6 @@ internal readonly unsafe struct Vector128Ops : IVectorOps<Vector128<double>>
 internal readonly unsafe struct Vector256Ops : IVectorOps<Vector256<double>>
 {
     public static int Count => Vector256<double>.Count;
-    public static bool IsHardwareAccelerated => Vector256.IsHardwareAccelerated;
     public static Vector256<double> Zero => Vector256<double>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Load(double* source) => Vector256.Load(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* destination, Vector256<double> value) => value.Store(destination);
@@ -118,7 +112,6 @@ internal readonly unsafe struct Vector256Ops : IVectorOps<Vector256<double>>
 internal readonly unsafe struct Vector512Ops : IVectorOps<Vector512<double>>
 {
     public static int Count => Vector512<double>.Count;
-    public static bool IsHardwareAccelerated => Vector512.IsHardwareAccelerated;
     public static Vector512<double> Zero => Vector512<double>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Load(double* source) => Vector512.Load(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* destination, Vector512<double> value) => value.Store(destination);
