@@ -3,7 +3,6 @@ using ConvService.Jobs;
 using ConvService.Storage;
 using Hangfire;
 using Hangfire.Common;
-using Hangfire.States;
 
 namespace ConvService.Benchmarks;
 
@@ -32,7 +31,13 @@ public sealed class BenchmarkService(
             throw RequestRejectedException.Unprocessable("An input array was evicted while the benchmark was being submitted; submit it again.");
         await benchmarks.CreateAsync(report, cancellationToken);
         string id = report.Id;
-        string hangfireId = hangfire.Create(Job.FromExpression<BenchmarkJob>(j => j.RunAsync(id, CancellationToken.None)), new EnqueuedState(QueueNames.Benchmarks));
+        string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
+            Job.FromExpression<BenchmarkJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Benchmarks, "benchmark",
+            async () =>
+            {
+                await benchmarks.DeleteAsync(id, CancellationToken.None);
+                await BenchmarkInputs.ReleaseAsync(arrays, plan);
+            });
         var (updated, _) = await benchmarks.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
         return updated ?? report;
     }

@@ -8,7 +8,6 @@ using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
 using Hangfire.Common;
-using Hangfire.States;
 using Microsoft.Extensions.Options;
 
 namespace ConvService.Jobs;
@@ -103,21 +102,14 @@ public sealed class ConvolutionSubmitter(
         if (!await JobInputs.PinAsync(arrays, request))
             throw RequestRejectedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
         await jobs.CreateAsync(record, cancellationToken);
-        string hangfireId;
-        try
-        {
-            string id = record.Id;
-            hangfireId = hangfire.Create(Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
-                new EnqueuedState(QueueNames.Convolutions));
-        }
-        catch (Exception)
-        {
-            // Nothing was queued: the record must not stay 'queued' forever.
-            await jobs.DeleteAsync(record.Id, CancellationToken.None);
-            await JobInputs.ReleaseAsync(arrays, record);
-            throw new RequestRejectedException(StatusCodes.Status503ServiceUnavailable, "Job storage unavailable",
-                "The job could not be queued because job storage did not answer; nothing was accepted. Retry shortly.", TimeSpan.FromSeconds(5));
-        }
+        string id = record.Id;
+        string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
+            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Convolutions, "job",
+            async () =>
+            {
+                await jobs.DeleteAsync(id, CancellationToken.None);
+                await JobInputs.ReleaseAsync(arrays, record);
+            });
         metrics.Submitted(record.Method);
         var (updated, _) = await jobs.UpdateAsync(record.Id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
         return updated ?? record;
