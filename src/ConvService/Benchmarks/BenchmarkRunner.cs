@@ -167,6 +167,8 @@ public sealed class BenchmarkRunner(
     {
         int n = plan.ConvolutionsPerRun;
         var ids = new string[n];
+        // The method was planned once for the benchmark; every job carries that plan.
+        var choice = new MethodChoice(RequestParsing.ParseMethod(template.Method), template.MethodReason, template.MethodEstimateMs);
         long start = Stopwatch.GetTimestamp();
         try
         {
@@ -176,8 +178,7 @@ public sealed class BenchmarkRunner(
                 {
                     Kernel = template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[i % plan.Kernel.Count] },
                 };
-                var record = await submitter.EnqueueAsync(request, new MethodChoice(Enum.Parse<ConvolutionMethod>(template.Method, true), template.MethodReason, template.MethodEstimateMs),
-                    benchmarkId, cancellationToken);
+                var record = await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken);
                 ids[i] = record.Id;
             }
             var compute = new double[n];
