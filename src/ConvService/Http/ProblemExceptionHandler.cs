@@ -3,7 +3,6 @@ using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 
 namespace ConvService.Http;
 
@@ -11,7 +10,7 @@ namespace ConvService.Http;
 /// Turns every refusal into <c>application/problem+json</c> with a detail that says what to fix; anything
 /// unexpected becomes a 500 that reveals no internals (the exception goes to the log only).
 /// </summary>
-public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     /// <inheritdoc />
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -22,17 +21,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         var (status, title, detail, retryAfter) = Map(exception);
         if (status >= 500 && retryAfter is null)
             logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
-        if (context.Response.HasStarted) return true;
-
-        context.Response.StatusCode = status;
-        if (retryAfter is { } wait)
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        if (await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem }))
-            return true;
-        // The writer declines when Accept excludes JSON (a 406 for Accept: text/csv, say); the client still deserves to know why.
-        problem.Extensions["traceId"] = context.TraceIdentifier;
-        await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken);
+        await ProblemResponses.WriteAsync(context, status, title, detail, retryAfter, exception);
         return true;
     }
 
