@@ -159,6 +159,24 @@ public sealed class ArrayStoreEvictionTests
     }
 
     [Fact]
+    public async Task Get_OverJsonLimit_Returns406_ButServesNpy_ForArraysAndResults()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxJsonResultValues", "10");
+        using var client = factory.CreateClient();
+        var job = await client.SubmitAndWaitAsync("""{"image": {"generate": {"shape": [4, 4], "seed": 1, "fill": "normal"}}, "kernel": {"data": [[1, 2]]}}""");
+        string imageId = job.GetProperty("request").GetProperty("image").GetProperty("arrayId").GetString()!;
+        string jobId = job.GetProperty("id").GetString()!;
+
+        var array = await (await client.GetAsync($"/arrays/{imageId}")).AssertProblemAsync(HttpStatusCode.NotAcceptable, "16 values, over the JSON limit of 10");
+        Assert.Equal("Array too large for JSON", array.GetProperty("title").GetString());
+        var result = await (await client.GetAsync($"/convolutions/{jobId}/result")).AssertProblemAsync(HttpStatusCode.NotAcceptable, "20 values, over the JSON limit of 10");
+        Assert.Equal("Result too large for JSON", result.GetProperty("title").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(ApiClient.Get($"/arrays/{imageId}", "application/x-npy"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(ApiClient.Get($"/convolutions/{jobId}/result", "application/x-npy"))).StatusCode);
+    }
+
+    [Fact]
     public async Task Submit_WhenQueueFull_Returns429WithRetryAfter()
     {
         using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxQueuedJobs", "1");

@@ -68,10 +68,8 @@ public static class ArraysApi
         var format = ArrayFormats.Negotiate(request);
         if (!ArrayId.IsWellFormed(id)) throw NotFound(id);
         var info = await arrays.TryGetInfoAsync(id, cancellationToken) ?? throw NotFound(id);
+        ArrayFormats.EnsureJsonFits(format, info.Shape, options.Value.Limits.MaxJsonResultValues, "array");
         var array = await arrays.TryGetAsync(id, cancellationToken) ?? throw NotFound(id);
-        if (format == ArrayFormat.Json && array.Length > options.Value.Limits.MaxJsonResultValues)
-            throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Array too large for JSON",
-                $"The array has {array.Length:N0} values, over the JSON limit of {options.Value.Limits.MaxJsonResultValues:N0}. Ask for Accept: application/x-npy.");
         return new ArrayContentResult(array, format, info);
     }
 

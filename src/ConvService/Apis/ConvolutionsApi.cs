@@ -87,13 +87,10 @@ public static class ConvolutionsApi
                 job.Status.IsFinished()
                     ? $"Job {id} is {job.Status.ToString().ToLowerInvariant()} and has no result{(job.Error is null ? "" : ": " + job.Error)}"
                     : $"Job {id} is {job.Status.ToString().ToLowerInvariant()}; its result is not ready. Poll GET /convolutions/{id} or submit with ?wait=SECONDS.");
-        var result = await arrays.TryGetAsync(job.Result!.ArrayId, cancellationToken)
+        ArrayFormats.EnsureJsonFits(format, job.Result!.Shape, options.Value.Limits.MaxJsonResultValues, "result");
+        var result = await arrays.TryGetAsync(job.Result.ArrayId, cancellationToken)
             ?? throw new RequestRejectedException(StatusCodes.Status410Gone, "Result evicted",
                 $"Job {id}'s result was evicted from the array store (ConvService:Limits:ArrayStoreBytes). Submit the job again to recompute it.");
-        if (format == ArrayFormat.Json && result.Length > options.Value.Limits.MaxJsonResultValues)
-            throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Result too large for JSON",
-                $"The result has {result.Length:N0} values, over the JSON limit of {options.Value.Limits.MaxJsonResultValues:N0} (ConvService:Limits:MaxJsonResultValues). " +
-                "Ask for Accept: application/x-npy.");
         return new ArrayContentResult(result, format);
     }
 

@@ -55,6 +55,22 @@ public static class ArrayFormats
         return best ?? throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Not acceptable",
             $"Arrays are served as {Json}, {Npy} or {Png}; the Accept header '{request.Headers.Accept}' allows none of them.");
     }
+
+    /// <summary>
+    /// Refuses (406) a JSON answer for an array of <paramref name="shape"/> over <paramref name="limit"/> values. Checked from
+    /// the shape, before the data is fetched from the store.
+    /// </summary>
+    /// <param name="format">The negotiated format.</param>
+    /// <param name="shape">[rows, cols].</param>
+    /// <param name="limit">ConvService:Limits:MaxJsonResultValues.</param>
+    /// <param name="what">"array" or "result", for the message.</param>
+    public static void EnsureJsonFits(ArrayFormat format, int[] shape, long limit, string what)
+    {
+        long values = (long)shape[0] * shape[1];
+        if (format != ArrayFormat.Json || values <= limit) return;
+        throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, $"{char.ToUpperInvariant(what[0])}{what[1..]} too large for JSON",
+            $"The {what} has {values:N0} values, over the JSON limit of {limit:N0} (ConvService:Limits:MaxJsonResultValues). Ask for Accept: application/x-npy.");
+    }
 }
 
 /// <summary>
