@@ -89,7 +89,7 @@ public static class ArraysApi
     private static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(
         ArrayId.IsWellFormed(id)
             ? $"No array {id}: it was never uploaded, was deleted, or was evicted (ConvService:Limits:ArrayStoreBytes). Upload it again with POST /arrays."
-            : $"No array '{(id.Length > 80 ? id[..80] + "…" : id)}': array ids are 64 lowercase hex digits (SHA-256), as returned by POST /arrays.");
+            : $"No array '{Echo.Clip(id, 80)}': array ids are 64 lowercase hex digits (SHA-256), as returned by POST /arrays.");
 }
 
 /// <summary>JSON body of <c>POST /arrays</c>.</summary>

@@ -96,5 +96,5 @@ public static class BenchmarksApi
     private static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(
         JobIds.IsWellFormed(id)
             ? $"No benchmark {id}: it never existed or was deleted."
-            : $"No benchmark '{(id.Length > 80 ? id[..80] + "…" : id)}': benchmark ids are 32 lowercase hex digits, as returned by POST /benchmarks.");
+            : $"No benchmark '{Echo.Clip(id, 80)}': benchmark ids are 32 lowercase hex digits, as returned by POST /benchmarks.");
 }

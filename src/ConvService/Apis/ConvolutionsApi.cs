@@ -133,7 +133,7 @@ public sealed record WaitQuery([property: FromQuery(Name = "wait"), Description(
         if (Wait is null) return TimeSpan.Zero;
         if (!double.TryParse(Wait, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
             || !double.IsFinite(seconds) || seconds < 0 || seconds > maxSeconds)
-            throw RequestRejectedException.BadRequest($"wait='{(Wait.Length > 40 ? Wait[..40] + "…" : Wait)}' is invalid: use a number of seconds from 0 to {maxSeconds} (ConvService:Limits:MaxWaitSeconds).");
+            throw RequestRejectedException.BadRequest($"wait='{Echo.Clip(Wait, 40)}' is invalid: use a number of seconds from 0 to {maxSeconds} (ConvService:Limits:MaxWaitSeconds).");
         return TimeSpan.FromSeconds(seconds);
     }
 }
@@ -148,5 +148,5 @@ public static class JobIds
     public static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(
         IsWellFormed(id)
             ? $"No job {id}: it never existed, was deleted, or was forgotten (ConvService:Limits:MaxRetainedJobs)."
-            : $"No job '{(id.Length > 80 ? id[..80] + "…" : id)}': job ids are 32 lowercase hex digits, as returned by POST /convolutions.");
+            : $"No job '{Echo.Clip(id, 80)}': job ids are 32 lowercase hex digits, as returned by POST /convolutions.");
 }

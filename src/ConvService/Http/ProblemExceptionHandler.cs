@@ -55,7 +55,7 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
         string name = match.Groups["name"].Value;
         name = char.ToLowerInvariant(name[0]) + name[1..];
         string value = match.Groups["value"].Value;
-        if (value.Length > 40) value = value[..40] + "…";
+        value = Echo.Clip(value, 40);
         string type = match.Groups["type"].Value;
         string expected = type is "int" or "Nullable<int>" or "Int32" or "Nullable<Int32>" ? "a whole number, given once" : "a single valid value";
         return $"The query parameter '{name}' is '{value}', which is not {expected}. See /swagger for what '{name}' takes.";

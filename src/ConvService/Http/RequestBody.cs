@@ -40,7 +40,7 @@ public static class RequestBody
         // "'0x00' is an invalid start" (or, for ASCII-only Latin-1, silently pass): say what encoding to send.
         if (Charset(request.ContentType!) is { } charset && !IsUtf8Compatible(charset))
             throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset",
-                $"JSON bodies must be UTF-8 (RFC 8259), not charset '{Truncate(charset)}'. Re-encode the body as UTF-8 and send Content-Type: application/json (or application/json; charset=utf-8).");
+                $"JSON bodies must be UTF-8 (RFC 8259), not charset '{Echo.Clip(charset, 40)}'. Re-encode the body as UTF-8 and send Content-Type: application/json (or application/json; charset=utf-8).");
         T? value;
         try
         {
@@ -116,7 +116,6 @@ public static class RequestBody
         charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
         || charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase); // ASCII is a subset of UTF-8
 
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     private static string BaseType(string contentType)
     {

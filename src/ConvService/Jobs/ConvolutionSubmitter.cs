@@ -3,6 +3,7 @@ using ConvService.Apis.Contracts;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Core.Generators;
+using ConvService.Http;
 using ConvService.Observability;
 using ConvService.Options;
 using ConvService.Storage;
@@ -126,7 +127,7 @@ public sealed class ConvolutionSubmitter(
         if (source.ArrayId is { } id)
         {
             if (!ArrayId.IsWellFormed(id))
-                throw RequestRejectedException.BadRequest($"'{role}.arrayId' '{Truncate(id)}' is malformed: array ids are 64 lowercase hex digits, as returned by POST /arrays.");
+                throw RequestRejectedException.BadRequest($"'{role}.arrayId' '{Echo.Clip(id, 80)}' is malformed: array ids are 64 lowercase hex digits, as returned by POST /arrays.");
             var info = await arrays.TryGetInfoAsync(id, cancellationToken)
                 ?? throw RequestRejectedException.Unprocessable($"'{role}.arrayId' {id} is not in the array store (unknown, deleted or evicted). Upload it again with POST /arrays.");
             CheckPixels(role, info.Shape[0], info.Shape[1], maxPixels);
@@ -182,5 +183,4 @@ public sealed class ConvolutionSubmitter(
                 $"(ConvService:Limits:{(role == "kernel" ? "MaxKernelPixels" : "MaxImagePixels")}). Send a smaller array.");
     }
 
-    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
 }
