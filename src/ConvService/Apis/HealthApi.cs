@@ -22,7 +22,7 @@ public static class HealthApi
 
     /// <summary>Checks the array store, Hangfire's storage and that a Hangfire server is alive.</summary>
     public static async Task<Results<Ok<ReadinessResponse>, JsonHttpResult<ReadinessResponse>>> GetReadinessAsync(
-        IArrayStore arrays, JobStorage hangfireStorage, CancellationToken cancellationToken)
+        IArrayStore arrays, JobStorage hangfireStorage, TimeProvider time, CancellationToken cancellationToken)
     {
         var checks = new Dictionary<string, string>();
         bool ready = true;
@@ -39,12 +39,10 @@ public static class HealthApi
         }
         try
         {
-            var servers = hangfireStorage.GetMonitoringApi().Servers();
-            var cutoff = DateTime.UtcNow - TimeSpan.FromMinutes(1);
             int alive = 0, workers = 0;
-            foreach (var server in servers)
+            foreach (var server in NodesApi.Snapshot(hangfireStorage, time).Nodes)
             {
-                if (server.Heartbeat is { } beat && beat >= cutoff) { alive++; workers += server.WorkersCount; }
+                if (server.Alive) { alive++; workers += server.Workers; }
             }
             checks["jobStorage"] = "reachable";
             checks["hangfireServers"] = $"{alive} alive, {workers} workers";

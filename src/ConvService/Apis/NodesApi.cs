@@ -22,7 +22,13 @@ public static class NodesApi
     /// Every server registered in the job storage, newest heartbeat first. With PostgreSQL these are all nodes on the
     /// database; a server that died stays listed (alive = false) until Hangfire's watchdog removes it.
     /// </summary>
-    public static Ok<NodesResponse> GetNodes(JobStorage storage, TimeProvider time)
+    public static Ok<NodesResponse> GetNodes(JobStorage storage, TimeProvider time) => TypedResults.Ok(Snapshot(storage, time));
+
+    /// <summary>
+    /// The servers in <paramref name="storage"/> as <c>GET /nodes</c> reports them: alive nodes and convolution workers
+    /// counted once. Readiness and the benchmark's worker count read it too.
+    /// </summary>
+    public static NodesResponse Snapshot(JobStorage storage, TimeProvider time)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var nodes = storage.GetMonitoringApi().Servers()
@@ -44,8 +50,8 @@ public static class NodesApi
         // Each node runs two Hangfire servers (convolutions, and benchmarks with one worker): count nodes once, and
         // count the convolution workers, the ones jobs and the hangfire benchmark strategy spread over.
         var convolutionServers = nodes.Where(n => n.Alive && n.Queues.Contains(Jobs.QueueNames.Convolutions)).ToList();
-        return TypedResults.Ok(new NodesResponse(
-            convolutionServers.Select(n => n.Node).Distinct(StringComparer.Ordinal).Count(), convolutionServers.Sum(n => n.Workers), nodes));
+        return new NodesResponse(
+            convolutionServers.Select(n => n.Node).Distinct(StringComparer.Ordinal).Count(), convolutionServers.Sum(n => n.Workers), nodes);
     }
 
     /// <summary>

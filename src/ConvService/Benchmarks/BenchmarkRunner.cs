@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using ConvService.Apis;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Jobs;
@@ -21,7 +22,7 @@ namespace ConvService.Benchmarks;
 /// </summary>
 public sealed class BenchmarkRunner(
     IArrayStore arrays, IJobStore jobs, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
-    JobStorage hangfireStorage, IOptions<ConvServiceOptions> options)
+    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options)
 {
     private readonly ConvServiceOptions _options = options.Value;
 
@@ -253,14 +254,7 @@ public sealed class BenchmarkRunner(
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private int HangfireWorkers()
-    {
-        int total = 0;
-        var cutoff = DateTime.UtcNow - TimeSpan.FromMinutes(1);
-        foreach (var server in hangfireStorage.GetMonitoringApi().Servers())
-            if (server.Heartbeat >= cutoff && server.Queues.Contains(QueueNames.Convolutions)) total += server.WorkersCount;
-        return Math.Max(total, 1);
-    }
+    private int HangfireWorkers() => Math.Max(NodesApi.Snapshot(hangfireStorage, time).Workers, 1);
 
     private static string CpuModel()
     {
