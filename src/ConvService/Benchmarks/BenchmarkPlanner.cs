@@ -28,6 +28,10 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         int repetitions = InRange(request.Repetitions ?? 3, 1, 100, "repetitions");
         int warmup = InRange(request.Warmup ?? 1, 0, 10, "warmup");
         var strategies = NormalizeStrategies(request.Strategies);
+        // The jobs API's own option checks (and below, its planner), so a benchmark refuses exactly what a job would;
+        // checked before any input is generated.
+        var settings = ConvolutionSubmitter.ParseSettings(
+            new ConvolutionRequest(null, null, request.Mode, request.Boundary, request.FillValue, request.Stride ?? new Stride(5, 5), request.Method));
 
         var imageSpec = request.Image ?? new BenchmarkImageSpec();
         NormalizedBenchmarkImage image;
@@ -81,12 +85,8 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             };
         }
 
-        var convolution = new ConvolutionRequest(null, null, request.Mode, request.Boundary, request.FillValue, request.Stride ?? new Stride(5, 5), request.Method);
-        // The submitter's option checks and planner are the jobs API's own, so a benchmark refuses exactly what a job would.
-        var jobShape = new NormalizedConvolution(
-            new ArrayReference(image.ArrayId, image.Shape, "arrayId"), new ArrayReference(kernels.ArrayIds[0], kernels.Shape, "arrayId"),
-            RequestParsing.Word(RequestParsing.ParseMode(convolution.Mode)), RequestParsing.Word(RequestParsing.ParseBoundary(convolution.Boundary)),
-            convolution.FillValue ?? 0.0, ValidStride(convolution.Stride!.Value), RequestParsing.Word(RequestParsing.ParseMethod(convolution.Method)), 1);
+        var jobShape = settings.For(
+            new ArrayReference(image.ArrayId, image.Shape, "arrayId"), new ArrayReference(kernels.ArrayIds[0], kernels.Shape, "arrayId"));
         var choice = submitter.Plan(jobShape);
 
         var plan = new NormalizedBenchmark(image, kernels, iterations, jobShape.Mode, jobShape.Boundary, jobShape.FillValue,
@@ -143,13 +143,6 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             seen.Add(s);
         }
         return seen.ToArray();
-    }
-
-    private static int[] ValidStride(Stride stride)
-    {
-        if (stride.Y < 1 || stride.X < 1)
-            throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1.");
-        return [stride.Y, stride.X];
     }
 
     private static int InRange(int value, int min, int max, string name)

@@ -39,6 +39,20 @@ public sealed class ConvolutionSubmitter(
     /// <summary>Validates options and resolves both inputs; plans the method. Nothing is enqueued.</summary>
     public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, CancellationToken cancellationToken)
     {
+        // Options first: a misspelt mode is refused before a large inline image is stored.
+        var settings = ParseSettings(request);
+        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
+        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        var normalized = settings.For(image, kernel);
+        return (normalized, Plan(normalized));
+    }
+
+    /// <summary>
+    /// Checks a request's options (mode, boundary, method, stride, threads, fill value) and puts them in their
+    /// canonical form; the inputs are not looked at. Jobs and benchmarks both go through here.
+    /// </summary>
+    public static ConvolutionSettings ParseSettings(ConvolutionRequest request)
+    {
         var mode = RequestParsing.ParseMode(request.Mode);
         var boundary = RequestParsing.ParseBoundary(request.Boundary);
         var method = RequestParsing.ParseMethod(request.Method);
@@ -48,13 +62,8 @@ public sealed class ConvolutionSubmitter(
         int threads = request.Threads ?? 1;
         if (threads < 1 || threads > Environment.ProcessorCount)
             throw RequestRejectedException.BadRequest($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
-        double fillValue = request.FillValue ?? 0.0;
-
-        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
-        var normalized = new NormalizedConvolution(image, kernel, RequestParsing.Word(mode), RequestParsing.Word(boundary), fillValue,
+        return new ConvolutionSettings(RequestParsing.Word(mode), RequestParsing.Word(boundary), request.FillValue ?? 0.0,
             [stride.Y, stride.X], RequestParsing.Word(method), threads);
-        return (normalized, Plan(normalized));
     }
 
     /// <summary>Checks scipy's refusals and the output and work limits; picks the method.</summary>
@@ -183,4 +192,12 @@ public sealed class ConvolutionSubmitter(
                 $"(ConvService:Limits:{(role == "kernel" ? "MaxKernelPixels" : "MaxImagePixels")}). Send a smaller array.");
     }
 
+}
+
+/// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
+public sealed record ConvolutionSettings(string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads)
+{
+    /// <summary>The normalized request for these inputs.</summary>
+    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel) =>
+        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads);
 }
