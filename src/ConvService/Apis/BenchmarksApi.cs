@@ -47,15 +47,11 @@ public static class BenchmarksApi
     /// <summary>Lists benchmarks.</summary>
     public static async Task<Ok<BenchmarkPage>> ListAsync([AsParameters] ListQuery query, IBenchmarkStore benchmarks, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
-        int max = options.Value.Limits.MaxPageSize;
-        int limit = query.Limit ?? 50;
-        if (limit < 1 || limit > max) throw RequestRejectedException.BadRequest($"limit {limit} is out of range: use 1 to {max}.");
+        int limit = query.ValidLimit(options.Value.Limits.MaxPageSize);
         if (query.Status is not null) throw RequestRejectedException.BadRequest("GET /benchmarks has no status filter; page with limit and after.");
-        if (query.After is { } after && !JobIds.IsWellFormed(after))
-            throw RequestRejectedException.BadRequest($"after '{after}' is not a benchmark id: pass the 'next' value of the previous page.");
-        var page = await benchmarks.ListAsync(limit + 1, query.After, cancellationToken);
-        var items = page.Count > limit ? page.Take(limit).ToList() : page;
-        return TypedResults.Ok(new BenchmarkPage(items, page.Count > limit ? items[^1].Id : null));
+        var fetched = await benchmarks.ListAsync(limit + 1, query.ValidAfter("benchmark"), cancellationToken);
+        var (items, next) = ListQuery.Cut(fetched, limit, report => report, report => report.Id);
+        return TypedResults.Ok(new BenchmarkPage(items, next));
     }
 
     /// <summary>Gets one benchmark, optionally waiting for it to finish.</summary>

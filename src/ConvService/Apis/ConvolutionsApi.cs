@@ -51,9 +51,7 @@ public static class ConvolutionsApi
     /// <summary>Lists jobs.</summary>
     public static async Task<Ok<ConvolutionJobPage>> ListAsync([AsParameters] ListQuery query, IJobStore jobs, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
-        int max = options.Value.Limits.MaxPageSize;
-        int limit = query.Limit ?? 50;
-        if (limit < 1 || limit > max) throw RequestRejectedException.BadRequest($"limit {limit} is out of range: use 1 to {max}.");
+        int limit = query.ValidLimit(options.Value.Limits.MaxPageSize);
         JobStatus? status = query.Status switch
         {
             null => null,
@@ -62,14 +60,11 @@ public static class ConvolutionsApi
             "succeeded" => JobStatus.Succeeded,
             "failed" => JobStatus.Failed,
             "cancelled" => JobStatus.Cancelled,
-            _ => throw RequestRejectedException.BadRequest($"Unknown status '{query.Status}': use queued, running, succeeded, failed or cancelled."),
+            _ => throw RequestRejectedException.BadRequest($"Unknown status '{Echo.Clip(query.Status, 40)}': use queued, running, succeeded, failed or cancelled."),
         };
-        if (query.After is { } after && !JobIds.IsWellFormed(after))
-            throw RequestRejectedException.BadRequest($"after '{after}' is not a job id: pass the 'next' value of the previous page.");
-        var page = await jobs.ListAsync(status, limit + 1, query.After, cancellationToken);
-        var items = new List<ConvolutionJobResponse>(Math.Min(page.Count, limit));
-        for (int i = 0; i < page.Count && i < limit; i++) items.Add(ConvolutionJobResponse.From(page[i]));
-        return TypedResults.Ok(new ConvolutionJobPage(items, page.Count > limit ? items[^1].Id : null));
+        var fetched = await jobs.ListAsync(status, limit + 1, query.ValidAfter("job"), cancellationToken);
+        var (items, next) = ListQuery.Cut(fetched, limit, ConvolutionJobResponse.From, job => job.Id);
+        return TypedResults.Ok(new ConvolutionJobPage(items, next));
     }
 
     /// <summary>Gets one job.</summary>
@@ -121,7 +116,36 @@ public static class ConvolutionsApi
 public sealed record ListQuery(
     [property: Description("queued | running | succeeded | failed | cancelled")] string? Status,
     [property: Description("Page size, 1 to ConvService:Limits:MaxPageSize (default 50).")] int? Limit,
-    [property: Description("Cursor: the 'next' value of the previous page.")] string? After);
+    [property: Description("Cursor: the 'next' value of the previous page.")] string? After)
+{
+    /// <summary>The page size, refusing one outside 1 to <paramref name="maxPageSize"/>.</summary>
+    public int ValidLimit(int maxPageSize)
+    {
+        int limit = Limit ?? 50;
+        if (limit < 1 || limit > maxPageSize)
+            throw RequestRejectedException.BadRequest($"limit {limit} is out of range: use 1 to {maxPageSize} (ConvService:Limits:MaxPageSize).");
+        return limit;
+    }
+
+    /// <summary>The cursor, refusing one that is not a <paramref name="kind"/> id (job and benchmark ids share a format).</summary>
+    public string? ValidAfter(string kind)
+    {
+        if (After is { } after && !JobIds.IsWellFormed(after))
+            throw RequestRejectedException.BadRequest($"after '{Echo.Clip(after, 80)}' is not a {kind} id: pass the 'next' value of the previous page.");
+        return After;
+    }
+
+    /// <summary>
+    /// Given the <paramref name="limit"/> + 1 rows fetched for a page, the first <paramref name="limit"/> mapped for
+    /// the answer and the cursor of the next page (the last id kept), or null when no row was left over.
+    /// </summary>
+    public static (List<TItem> Items, string? Next) Cut<TRow, TItem>(IReadOnlyList<TRow> fetched, int limit, Func<TRow, TItem> map, Func<TItem, string> idOf)
+    {
+        var items = new List<TItem>(Math.Min(fetched.Count, limit));
+        for (int i = 0; i < fetched.Count && i < limit; i++) items.Add(map(fetched[i]));
+        return (items, fetched.Count > limit ? idOf(items[^1]) : null);
+    }
+}
 
 /// <summary>The <c>?wait=SECONDS</c> query.</summary>
 /// <param name="Wait">Seconds to wait for the job to finish before answering (0 to ConvService:Limits:MaxWaitSeconds).</param>
