@@ -20,7 +20,6 @@ public static class ConvServiceExtensions
         services.AddSingleton<IValidateOptions<ConvServiceOptions>, ConvServiceOptionsValidator>();
         var options = builder.Configuration.GetSection(ConvServiceOptions.SectionName).Get<ConvServiceOptions>() ?? new ConvServiceOptions();
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBytes);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = FrameworkProblemDetail.Fill);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         // Binding failures (e.g. ?wait=abc) become exceptions so they get the same problem+json as every other refusal.
@@ -123,16 +122,8 @@ internal sealed class ConvServiceOptionsValidator : IValidateOptions<ConvService
     public ValidateOptionsResult Validate(string? name, ConvServiceOptions options)
     {
         var errors = new List<string>();
-        Check(options, "ConvService", errors);
-        Check(options.Limits, "ConvService:Limits", errors);
+        DataAnnotationChecks.Collect(options, "ConvService", errors);
+        DataAnnotationChecks.Collect(options.Limits, "ConvService:Limits", errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    private static void Check(object target, string prefix, List<string> errors)
-    {
-        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (System.ComponentModel.DataAnnotations.Validator.TryValidateObject(target, new(target), results, validateAllProperties: true)) return;
-        foreach (var result in results)
-            errors.Add($"{prefix}:{string.Join(",", result.MemberNames)}: {result.ErrorMessage}");
     }
 }

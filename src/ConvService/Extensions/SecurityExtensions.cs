@@ -113,10 +113,7 @@ internal sealed class SecurityOptionsValidator : IValidateOptions<ConvServiceOpt
             else if (key.Any(c => c is < '!' or > '~'))
                 errors.Add($"ConvService:ApiKeys:{i} must be printable ASCII without spaces, so it fits an HTTP header unchanged.");
         }
-        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        var limits = options.RateLimits ?? new RateLimitOptions();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(limits, new(limits), results, validateAllProperties: true))
-            errors.AddRange(results.Select(r => $"ConvService:RateLimits:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+        DataAnnotationChecks.Collect(options.RateLimits ?? new RateLimitOptions(), "ConvService:RateLimits", errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using ConvService.Options;
 using ConvService.Storage;
 using ConvService.Storage.Postgres;
@@ -51,10 +50,9 @@ public static class StorageExtensions
                 "ConvService:Storage is PostgreSql but ConnectionStrings:ConvService is not set. Set it (environment variable " +
                 "ConnectionStrings__ConvService), e.g. Host=127.0.0.1;Port=5432;Database=convservice;Username=...;Password=...");
         var settings = configuration.GetSection(PostgresStorageSettings.SectionName).Get<PostgresStorageSettings>() ?? new PostgresStorageSettings();
-        var errors = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(settings, new ValidationContext(settings), errors, validateAllProperties: true))
-            throw new InvalidOperationException("Invalid " + PostgresStorageSettings.SectionName + ": " +
-                string.Join("; ", errors.Select(e => $"{string.Join(",", e.MemberNames)}: {e.ErrorMessage}")));
+        var errors = new List<string>();
+        DataAnnotationChecks.Collect(settings, PostgresStorageSettings.SectionName, errors);
+        if (errors.Count > 0) throw new InvalidOperationException("Invalid settings: " + string.Join("; ", errors));
 
         NpgsqlConnectionStringBuilder Named(string role) => new(connectionString) { ApplicationName = $"convservice:{role}:{options.EffectiveNodeName}" };
 

@@ -90,8 +90,10 @@ public static class RequestBody
         "Send a smaller array, use .npy (8 bytes a value) instead of JSON, or reference a generated input.");
 
     /// <summary>
-    /// Refuses a body whose declared length exceeds the limit before a byte of it is read, and caps
-    /// chunked bodies at the same limit (Kestrel stops reading there).
+    /// The one place the body-size limit is set for the server: refuses a body whose declared length exceeds it
+    /// before a byte is read, and sets Kestrel's per-request limit to it, so chunked bodies stop there too (Kestrel
+    /// throws, and the problem handler answers 413). <see cref="ReadBytesAsync"/> still bounds its own buffer, for
+    /// hosts without that feature.
     /// </summary>
     public static IApplicationBuilder UseRequestSizeLimit(this IApplicationBuilder app, long maxBytes) => app.Use(async (context, next) =>
     {
