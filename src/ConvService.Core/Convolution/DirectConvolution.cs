@@ -118,15 +118,7 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         _interiorOffset = xmin + _jL * _sx;
 
         if (_padded)
-        {
-            for (long u = 0; u < extRows; u++)
-            {
-                int r = _oy - (_p - 1) + (int)u;
-                double* dst = _extp + u * _extStride;
-                if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary)) ExtendRow(_image, r, xmin, dst, _extStride);
-                else new Span<double>(dst, _extStride).Fill(_fillValue);
-            }
-        }
+            BoundaryIndex.ExtendRegion(image, _oy - (_p - 1), xmin, (int)extRows, _extStride, _boundary, _fillValue, _extp, _extStride);
     }
 
     /// <summary>Up to this many doubles (256 KiB, half this machine's L2) the boundary-extended copy is used.</summary>
@@ -171,18 +163,8 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     }
 
     /// <summary>Fills dst[t], t &lt; count, with image row <paramref name="r"/>'s value at column <paramref name="start"/> + t.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ExtendRow(double* image, int r, int start, double* dst, int count)
-    {
-        double* row = image + (long)r * _imageStride;
-        // Columns inside the row are copied; only the ones beyond an edge go through the boundary rule.
-        int insideFrom = Math.Clamp(-start, 0, count), insideTo = Math.Clamp(_n - start, insideFrom, count);
-        for (int t = 0; t < insideFrom; t++) dst[t] = Outside(row, start + t);
-        new ReadOnlySpan<double>(row + start + insideFrom, insideTo - insideFrom).CopyTo(new Span<double>(dst + insideFrom, insideTo - insideFrom));
-        for (int t = insideTo; t < count; t++) dst[t] = Outside(row, start + t);
-    }
-
-    private double Outside(double* row, int c) => BoundaryIndex.Resolve(ref c, _n, _boundary) ? row[c] : _fillValue;
+    private void ExtendRow(int r, int start, double* dst, int count) =>
+        BoundaryIndex.ExtendRow(new ReadOnlySpan<double>(_image + (long)r * _imageStride, _n), start, new Span<double>(dst, count), _boundary, _fillValue);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunRows(Array2D output, int firstRow, int endRow)
@@ -261,10 +243,10 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
             if (_m > 0 && BoundaryIndex.Resolve(ref r, _m, _boundary))
             {
                 left[k] = edgep + (long)k * _leftLen;
-                ExtendRow(_image, r, _xmin, left[k], _leftLen);
+                ExtendRow(r, _xmin, left[k], _leftLen);
                 mid[k] = _image + (long)r * _imageStride + _interiorOffset;
                 right[k] = edgep + (long)_p * _leftLen + (long)k * _rightLen;
-                ExtendRow(_image, r, _rightStart, right[k], _rightLen);
+                ExtendRow(r, _rightStart, right[k], _rightLen);
             }
             else
             {

@@ -37,35 +37,3 @@ public static class NaiveConvolution
         }
     }
 }
-
-/// <summary>Maps an index outside [0, size) onto the image the way scipy's boundary modes do.</summary>
-public static class BoundaryIndex
-{
-    /// <summary>
-    /// Rewrites <paramref name="index"/> for wrap/symm (any distance away, as numpy.pad does) and
-    /// returns true when it then lies inside; for fill, returns false when it lies outside.
-    /// </summary>
-    public static bool Resolve(ref int index, int size, BoundaryMode boundary)
-    {
-        if ((uint)index < (uint)size) return true;
-        switch (boundary)
-        {
-            case BoundaryMode.Wrap:
-                index = Mod(index, size);
-                return true;
-            case BoundaryMode.Symm:
-                // Symmetric reflection has period 2·size: … 1 0 | 0 1 … size-1 | size-1 size-2 …
-                int t = Mod(index, 2 * size);
-                index = t < size ? t : 2 * size - 1 - t;
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    private static int Mod(int a, int m)
-    {
-        int r = a % m;
-        return r < 0 ? r + m : r;
-    }
-}

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -19,6 +20,19 @@ internal sealed unsafe class ComplexFft
 {
     private readonly int[] _radices;
     private readonly double[][] _twiddles; // per stage: for p < m, for k = 1..R-1: exp(-2πi·p·k/n) as (re, im)
+
+    // Plans are immutable after construction, so one per length serves every thread. Bounded, because lengths come
+    // from request shapes: past the bound a plan is built per call, as before the cache existed.
+    private const int MaxCachedPlans = 64;
+    private static readonly ConcurrentDictionary<int, ComplexFft> Plans = new();
+
+    /// <summary>The shared plan for <paramref name="length"/>: its twiddle factors are computed once per process.</summary>
+    public static ComplexFft For(int length)
+    {
+        if (Plans.TryGetValue(length, out var plan)) return plan;
+        plan = new ComplexFft(length);
+        return Plans.Count < MaxCachedPlans ? Plans.GetOrAdd(length, plan) : plan;
+    }
 
     public ComplexFft(int length)
     {

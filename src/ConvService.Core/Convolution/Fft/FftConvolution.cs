@@ -89,8 +89,8 @@ internal static unsafe class FftConvolution
 
         double[]? extended = src.Extended ? ArrayPool<double>.Shared.Rent(Math.Max(1, checked(src.Rows * src.Cols))) : null;
 
-        var rowFft = new ComplexFft(lx);
-        var colFft = ly == lx ? rowFft : new ComplexFft(ly);
+        var rowFft = ComplexFft.For(lx);
+        var colFft = ComplexFft.For(ly);
         int specRows = Math.Max(src.Rows, g.OutputRows);
         double[] spectrum = ArrayPool<double>.Shared.Rent(checked(specRows * 2 * h));
         double[] kernelSpectrum = ArrayPool<double>.Shared.Rent(Math.Max(1, checked(p * 2 * h)));
@@ -111,7 +111,7 @@ internal static unsafe class FftConvolution
                 double* srcData = img;
                 if (src.Extended)
                 {
-                    BuildExtension(image, g, options.Boundary, src, ext);
+                    BoundaryIndex.ExtendRegion(image, g.OriginY - (g.KernelRows - 1), g.OriginX - (g.KernelCols - 1), src.Rows, src.Cols, options.Boundary, 0.0, ext, src.Cols);
                     srcData = ext;
                 }
                 ForwardRows(c, srcData, src.Rows, src.Cols, fill, spec);
@@ -134,24 +134,6 @@ internal static unsafe class FftConvolution
         public int H, Lx, Ly, Threads;
         public ComplexFft RowFft = null!, ColFft = null!;
         public CancellationToken Token;
-    }
-
-    private static void BuildExtension(Array2D image, in ConvolutionGeometry g, BoundaryMode boundary, Source src, double* ext)
-    {
-        int y0 = g.OriginY - (g.KernelRows - 1), x0 = g.OriginX - (g.KernelCols - 1);
-        for (int u = 0; u < src.Rows; u++)
-        {
-            int r = y0 + u;
-            BoundaryIndex.Resolve(ref r, g.ImageRows, boundary);
-            var row = image.Row(r);
-            double* dst = ext + (long)u * src.Cols;
-            for (int v = 0; v < src.Cols; v++)
-            {
-                int col = x0 + v;
-                BoundaryIndex.Resolve(ref col, g.ImageCols, boundary);
-                dst[v] = row[col];
-            }
-        }
     }
 
     /// <summary>Half spectra (h bins) of <paramref name="rows"/> real rows (values − <paramref name="subtract"/>), two rows per complex FFT.</summary>
