@@ -23,6 +23,7 @@ public static class NpyCodec
     // numpy itself refuses headers above 10 000 bytes by default; a 2-D header needs under 128.
     private const int MaxHeaderDictBytes = 64 * 1024;
     private const int ChunkBytes = 64 * 1024;
+    private const int ItemsPerChunk = ChunkBytes / sizeof(double); // decoded values per chunk, whatever the stored width
     private const string ReSave = "re-save it with numpy.save(path, a)";
 
     /// <summary>
@@ -66,48 +67,27 @@ public static class NpyCodec
             CheckDataLength(remaining, dataLength, header);
         }
 
-        var dtype = NpyDType.Parse(header.Descr);
         var array = Array2D.CreateUninitialized(header.Rows, header.Cols); // every element is decoded below
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        int itemSize = header.ItemSize;
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(ItemsPerChunk * itemSize);
+        double[] scratch = ArrayPool<double>.Shared.Rent(ItemsPerChunk);
         try
         {
-            int itemsPerChunk = ChunkBytes / dtype.ItemSize;
-            long total = array.Length;
-            long done = 0;
-            double[] buffer = header.FortranOrder ? ArrayPool<double>.Shared.Rent(itemsPerChunk) : [];
-            try
+            for (long done = 0; done < array.Length; done += ItemsPerChunk)
             {
-                while (done < total)
-                {
-                    int items = (int)Math.Min(itemsPerChunk, total - done);
-                    int bytes = items * dtype.ItemSize;
-                    int got = stream.ReadAtLeast(chunk.AsSpan(0, bytes), bytes, throwOnEndOfStream: false);
-                    if (got < bytes)
-                        throw Truncated(header, dataLength, done * dtype.ItemSize + got);
-                    if (header.FortranOrder)
-                    {
-                        var values = buffer.AsSpan(0, items);
-                        dtype.Decode(chunk.AsSpan(0, bytes), values);
-                        ScatterFortran(values, done, array);
-                    }
-                    else
-                    {
-                        dtype.Decode(chunk.AsSpan(0, bytes), array.Data.AsSpan((int)done, items));
-                    }
-                    done += items;
-                }
+                int bytes = (int)Math.Min(ItemsPerChunk, array.Length - done) * itemSize;
+                int got = stream.ReadAtLeast(chunk.AsSpan(0, bytes), bytes, throwOnEndOfStream: false);
+                if (got < bytes)
+                    throw Truncated(header, dataLength, done * itemSize + got);
+                DecodeChunk(header, chunk.AsSpan(0, bytes), done, array, scratch);
             }
-            finally
-            {
-                if (header.FortranOrder) ArrayPool<double>.Shared.Return(buffer);
-            }
-
             if (!stream.CanSeek && stream.Read(chunk, 0, 1) > 0)
                 throw new ArrayFormatException(
                     $"The .npy data is longer than its header's shape ({header.Rows}, {header.Cols}) of {header.Descr} says; the file has trailing bytes or a lying shape: {ReSave}.");
         }
         finally
         {
+            ArrayPool<double>.Shared.Return(scratch);
             ArrayPool<byte>.Shared.Return(chunk);
         }
         return array;
@@ -131,29 +111,20 @@ public static class NpyCodec
         var data = bytes[header.HeaderLength..];
         CheckDataLength(data.Length, header.DataLength, header);
 
-        var dtype = NpyDType.Parse(header.Descr);
         var array = Array2D.CreateUninitialized(header.Rows, header.Cols); // every element is decoded below
-        if (!header.FortranOrder)
-        {
-            dtype.Decode(data, array.Data);
-            return array;
-        }
-        double[] buffer = ArrayPool<double>.Shared.Rent(ChunkBytes / 8);
+        int itemSize = header.ItemSize;
+        double[] scratch = ArrayPool<double>.Shared.Rent(ItemsPerChunk);
         try
         {
-            int itemsPerChunk = ChunkBytes / 8;
-            long total = array.Length;
-            for (long done = 0; done < total; done += itemsPerChunk)
+            for (long done = 0; done < array.Length; done += ItemsPerChunk)
             {
-                int items = (int)Math.Min(itemsPerChunk, total - done);
-                var values = buffer.AsSpan(0, items);
-                dtype.Decode(data.Slice((int)(done * dtype.ItemSize), items * dtype.ItemSize), values);
-                ScatterFortran(values, done, array);
+                int items = (int)Math.Min(ItemsPerChunk, array.Length - done);
+                DecodeChunk(header, data.Slice((int)(done * itemSize), items * itemSize), done, array, scratch);
             }
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(buffer);
+            ArrayPool<double>.Shared.Return(scratch);
         }
         return array;
     }
@@ -265,13 +236,14 @@ public static class NpyCodec
         if (shape.Length != 2)
             throw new ArrayFormatException(
                 $"The .npy array is {shape.Length}-D with shape ({string.Join(", ", shape)}); send a 2-D array; reshape with a.reshape(rows, cols).");
-        NpyDType.Parse(descr); // refuses unsupported dtypes before any size arithmetic
-        long rows = shape[0], cols = shape[1];
-        long elements = rows * cols; // each factor ≤ int.MaxValue, so the product fits in a long
+        long rows = shape[0], cols = shape[1]; // each ≤ int.MaxValue (the parser's rule), so the product fits in a long
+        // Constructing the header parses the dtype, so an unsupported one is refused before any size arithmetic.
+        var header = new NpyHeader(descr, fortran, (int)rows, (int)cols, version, headerLength);
+        long elements = rows * cols;
         if (elements > Array.MaxLength || elements * 8 > maxBytes)
             throw new ArrayTooLargeException(
                 $"The .npy array of shape ({rows}, {cols}) needs {elements * 8:N0} bytes as float64, over the {maxBytes:N0}-byte limit; send a smaller array or crop it, e.g. a[:1000, :1000].");
-        return new NpyHeader(descr, fortran, (int)rows, (int)cols, version, headerLength);
+        return header;
     }
 
     private static void CheckDataLength(long actual, long expected, NpyHeader header)
@@ -285,6 +257,24 @@ public static class NpyCodec
 
     private static ArrayFormatException Truncated(NpyHeader header, long expected, long actual) =>
         new($"The .npy data is truncated: shape ({header.Rows}, {header.Cols}) of {header.Descr} needs {expected} bytes but only {actual} arrived; send the complete file.");
+
+    /// <summary>
+    /// Decodes the stored elements in <paramref name="raw"/>, flat indices from <paramref name="firstIndex"/> on, into
+    /// <paramref name="array"/>: in place for C order, through <paramref name="scratch"/> for Fortran order.
+    /// Both readers (stream and memory) decode through here.
+    /// </summary>
+    private static void DecodeChunk(NpyHeader header, ReadOnlySpan<byte> raw, long firstIndex, Array2D array, double[] scratch)
+    {
+        int items = raw.Length / header.ItemSize;
+        if (!header.FortranOrder)
+        {
+            header.DType.Decode(raw, array.Data.AsSpan((int)firstIndex, items));
+            return;
+        }
+        var values = scratch.AsSpan(0, items);
+        header.DType.Decode(raw, values);
+        ScatterFortran(values, firstIndex, array);
+    }
 
     private static void ScatterFortran(ReadOnlySpan<double> values, long firstIndex, Array2D array)
     {

@@ -13,8 +13,11 @@ namespace ConvService.Core.Npy;
 /// <param name="HeaderLength">Offset of the first data byte from the start of the file.</param>
 public sealed record NpyHeader(string Descr, bool FortranOrder, int Rows, int Cols, int Version, int HeaderLength)
 {
+    /// <summary>The decoder for <see cref="Descr"/>, parsed once here; an unsupported dtype fails construction.</summary>
+    internal NpyDType DType { get; } = NpyDType.Parse(Descr);
+
     /// <summary>Bytes per stored element for <see cref="Descr"/>.</summary>
-    public int ItemSize => NpyDType.Parse(Descr).ItemSize;
+    public int ItemSize => DType.ItemSize;
 
     /// <summary>Exact number of data bytes that must follow the header.</summary>
     public long DataLength => (long)Rows * Cols * ItemSize;
