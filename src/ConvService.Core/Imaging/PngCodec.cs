@@ -83,19 +83,9 @@ public static class PngCodec
         var (compressed, palette) = ReadChunks(png, info);
         byte[] raw = Inflate(compressed, (int)expected);
         var result = Array2D.CreateUninitialized(info.Height, info.Width); // every pixel is decoded below (Adam7 passes cover each once)
-        var decoder = new RowDecoder(info, palette, result);
-        if (!info.Interlaced)
-        {
-            decoder.DecodePass(raw, 0, info.Width, info.Height, 0, 0, 1, 1);
-            return result;
-        }
+        var decoder = new RowDecoder(layout, info, palette, result);
         int offset = 0;
-        foreach (var (xs, ys, xd, yd) in Adam7)
-        {
-            int pw = PassExtent(info.Width, xs, xd), ph = PassExtent(info.Height, ys, yd);
-            if (pw == 0 || ph == 0) continue;
-            offset = decoder.DecodePass(raw, offset, pw, ph, xs, ys, xd, yd);
-        }
+        foreach (var pass in Passes(info)) offset = decoder.DecodePass(raw, offset, pass);
         return result;
     }
 
@@ -199,7 +189,8 @@ public static class PngCodec
                 $"The array has shape ({array.Rows}, {array.Cols}) and PNG images need at least 1×1 pixels; download it as .npy instead.");
     }
 
-    private static (byte[] Compressed, double[]? Palette) ReadChunks(ReadOnlySpan<byte> png, PngInfo info)
+    /// <summary>The IDAT payloads joined (positioned at the start, ready to inflate) and the palette's luma values.</summary>
+    private static (MemoryStream Compressed, double[]? Palette) ReadChunks(ReadOnlySpan<byte> png, PngInfo info)
     {
         int pos = 8 + 12 + 13; // past the signature and the IHDR that ReadInfo checked
         double[]? palette = null;
@@ -252,15 +243,16 @@ public static class PngCodec
             throw new ArrayFormatException($"The PNG has no image data (IDAT chunk); {ReExport}.");
         if (info.ColorType == 3 && palette is null)
             throw new ArrayFormatException($"The PNG is a palette image without a palette (PLTE chunk); {ReExport}.");
-        return (idat.ToArray(), info.ColorType == 3 ? palette : null);
+        idat.Position = 0;
+        return (idat, info.ColorType == 3 ? palette : null);
     }
 
-    private static byte[] Inflate(byte[] compressed, int expected)
+    private static byte[] Inflate(MemoryStream compressed, int expected)
     {
         var raw = new byte[expected];
         try
         {
-            using var z = new ZLibStream(new MemoryStream(compressed), CompressionMode.Decompress);
+            using var z = new ZLibStream(compressed, CompressionMode.Decompress);
             int got = z.ReadAtLeast(raw, expected, throwOnEndOfStream: false);
             if (got < expected)
                 throw new ArrayFormatException(
@@ -291,6 +283,24 @@ public static class PngCodec
 
     private static int PassExtent(int size, int start, int step) => size > start ? (size - start + step - 1) / step : 0;
 
+    /// <summary>A (sub-)image of the data: its size and where its pixels go (start and step in x and y).</summary>
+    private readonly record struct Pass(int Width, int Height, int Xs, int Ys, int Xd, int Yd);
+
+    /// <summary>The (sub-)images the data holds, in order: the whole image, or the non-empty Adam7 passes.</summary>
+    private static IEnumerable<Pass> Passes(PngInfo info)
+    {
+        if (!info.Interlaced)
+        {
+            yield return new Pass(info.Width, info.Height, 0, 0, 1, 1);
+            yield break;
+        }
+        foreach (var (xs, ys, xd, yd) in Adam7)
+        {
+            int pw = PassExtent(info.Width, xs, xd), ph = PassExtent(info.Height, ys, yd);
+            if (pw > 0 && ph > 0) yield return new Pass(pw, ph, xs, ys, xd, yd);
+        }
+    }
+
     /// <summary>Channel counts and the exact length of the filtered, uncompressed data.</summary>
     private readonly struct Layout(PngInfo info)
     {
@@ -300,14 +310,8 @@ public static class PngCodec
 
         public long RawLength()
         {
-            if (!info.Interlaced)
-                return PassLength(info.Width, info.Height);
             long total = 0;
-            foreach (var (xs, ys, xd, yd) in Adam7)
-            {
-                int pw = PassExtent(info.Width, xs, xd), ph = PassExtent(info.Height, ys, yd);
-                if (pw > 0 && ph > 0) total += PassLength(pw, ph);
-            }
+            foreach (var pass in Passes(info)) total += PassLength(pass.Width, pass.Height);
             return total;
         }
 
@@ -315,13 +319,15 @@ public static class PngCodec
     }
 
     /// <summary>Undoes the row filters of one (sub-)image and writes its pixels into the result.</summary>
-    private sealed class RowDecoder(PngInfo info, double[]? palette, Array2D result)
+    private sealed class RowDecoder(Layout layout, PngInfo info, double[]? palette, Array2D result)
     {
-        private readonly int _channels = new Layout(info).Channels;
-        private readonly int _bitsPerPixel = new Layout(info).BitsPerPixel;
+        private readonly int _channels = layout.Channels;
+        private readonly int _bitsPerPixel = layout.BitsPerPixel;
 
-        public int DecodePass(byte[] raw, int offset, int pw, int ph, int xs, int ys, int xd, int yd)
+        /// <summary>Decodes <paramref name="pass"/>, whose filtered rows start at <paramref name="offset"/>; returns where the next pass starts.</summary>
+        public int DecodePass(byte[] raw, int offset, Pass pass)
         {
+            var (pw, ph, xs, ys, xd, yd) = pass;
             int stride = (int)(((long)pw * _bitsPerPixel + 7) / 8);
             int bpp = Math.Max(1, _bitsPerPixel / 8);
             for (int y = 0; y < ph; y++)
