@@ -8,12 +8,8 @@ namespace ConvService.Storage;
 /// </summary>
 public interface IArrayStore
 {
-    /// <summary>Stores an array (a no-op if the same content is already stored) and returns its description.</summary>
-    /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
-    ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default);
-
     /// <summary>
-    /// Stores an array like <see cref="PutAsync"/>, under <paramref name="hash"/> (which must be
+    /// Stores an array (a no-op if the same content is already stored) under <paramref name="hash"/> (which must be
     /// <see cref="ArrayId.Compute(Array2D)"/> of it, computed by the caller along with other work), and says whether the
     /// store now references its buffer. When it does not (the content was already stored, or the store copied the
     /// bytes elsewhere), the caller may reuse the buffer.
@@ -39,6 +35,15 @@ public interface IArrayStore
 
     /// <summary>True when the store can be reached (for /health/ready).</summary>
     ValueTask<bool> PingAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The put every caller without a precomputed hash uses: the same for every store.</summary>
+public static class ArrayStoreExtensions
+{
+    /// <summary>Hashes <paramref name="array"/> and stores it (a no-op if the same content is already stored); returns its description.</summary>
+    /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
+    public static async ValueTask<StoredArrayInfo> PutAsync(this IArrayStore store, Array2D array, CancellationToken cancellationToken = default) =>
+        (await store.PutBufferAsync(array, ArrayId.Compute(array), cancellationToken)).Info; // hashed before any store lock: it is the expensive part
 }
 
 /// <summary>What the array store knows about one array.</summary>

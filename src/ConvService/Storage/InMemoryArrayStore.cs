@@ -31,14 +31,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     public long Bytes { get { lock (_gate) return _bytes; } }
 
     /// <inheritdoc />
-    public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Put(array, ArrayId.Compute(array)).Info); // hash outside the lock: it is the expensive part
-
-    /// <inheritdoc />
-    public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Put(array, hash));
-
-    private ArrayPutOutcome Put(Array2D array, ArrayHash hash)
+    public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default)
     {
         string id = hash.Id;
         long bytes = array.Length * sizeof(double);
@@ -47,7 +40,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
             if (_entries.TryGetValue(id, out var existing))
             {
                 Touch(existing);
-                return new ArrayPutOutcome(StoredArrayInfo.Of(existing.Hash, existing.Array), KeptBuffer: false);
+                return ValueTask.FromResult(new ArrayPutOutcome(StoredArrayInfo.Of(existing.Hash, existing.Array), KeptBuffer: false));
             }
             if (bytes > _budget)
                 throw new ArrayStoreFullException(
@@ -67,7 +60,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
             entry.LruNode = _lru.AddFirst(entry);
             _entries.Add(id, entry);
             _bytes += bytes;
-            return new ArrayPutOutcome(StoredArrayInfo.Of(hash, array), KeptBuffer: true);
+            return ValueTask.FromResult(new ArrayPutOutcome(StoredArrayInfo.Of(hash, array), KeptBuffer: true));
         }
     }
 

@@ -32,7 +32,6 @@ public sealed class JobFailureMetricsTests
     /// <summary>Stores and describes arrays but cannot load them back.</summary>
     private sealed class ForgetfulArrayStore(IArrayStore inner) : IArrayStore
     {
-        public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default) => inner.PutAsync(array, cancellationToken);
         public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default) => inner.PutBufferAsync(array, hash, cancellationToken);
         public ValueTask<Array2D?> TryGetAsync(string id, CancellationToken cancellationToken = default) => ValueTask.FromResult<Array2D?>(null);
         public ValueTask<StoredArrayInfo?> TryGetInfoAsync(string id, CancellationToken cancellationToken = default) => inner.TryGetInfoAsync(id, cancellationToken);

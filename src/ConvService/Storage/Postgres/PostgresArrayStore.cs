@@ -34,13 +34,9 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     /// <inheritdoc />
     /// <remarks>The bytes are copied into the database, so the buffer is never kept.</remarks>
     public async ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default) =>
-        new(await PutAsync(array, hash, cancellationToken), KeptBuffer: false);
+        new(await CopyInAsync(array, hash, cancellationToken), KeptBuffer: false);
 
-    /// <inheritdoc />
-    public ValueTask<StoredArrayInfo> PutAsync(Array2D array, CancellationToken cancellationToken = default) =>
-        PutAsync(array, ArrayId.Compute(array), cancellationToken);
-
-    private async ValueTask<StoredArrayInfo> PutAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken)
+    private async ValueTask<StoredArrayInfo> CopyInAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Stored arrays are little-endian float64.");
         string id = hash.Id;
