@@ -79,27 +79,10 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
 public static class BenchmarkInputs
 {
     /// <summary>Pins every input; false (with nothing left pinned) when one is gone.</summary>
-    public static async ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedBenchmark plan)
-    {
-        var pinned = new List<string>();
-        foreach (var id in Ids(plan))
-        {
-            if (await arrays.PinAsync(id)) { pinned.Add(id); continue; }
-            foreach (var p in pinned) await arrays.UnpinAsync(p);
-            return false;
-        }
-        return true;
-    }
+    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedBenchmark plan) => arrays.PinAllAsync(Ids(plan));
 
     /// <summary>Releases the pins.</summary>
-    public static async ValueTask ReleaseAsync(IArrayStore arrays, NormalizedBenchmark plan)
-    {
-        foreach (var id in Ids(plan)) await arrays.UnpinAsync(id);
-    }
+    public static ValueTask ReleaseAsync(IArrayStore arrays, NormalizedBenchmark plan) => arrays.UnpinAllAsync(Ids(plan));
 
-    private static IEnumerable<string> Ids(NormalizedBenchmark plan)
-    {
-        yield return plan.Image.ArrayId;
-        foreach (var id in plan.Kernel.ArrayIds) yield return id;
-    }
+    private static string[] Ids(NormalizedBenchmark plan) => [plan.Image.ArrayId, .. plan.Kernel.ArrayIds];
 }

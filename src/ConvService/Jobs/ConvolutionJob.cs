@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
-using ConvService.Observability;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -25,7 +24,7 @@ namespace ConvService.Jobs;
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, IJobMetrics metrics)
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle)
 {
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
     /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
@@ -124,16 +123,8 @@ public sealed class ConvolutionJob(
 
     private async Task FinishAsync(ConvolutionJobRecord record, JobStatus status, string? error = null, double? computeMs = null, JobResultSummary? result = null)
     {
-        var (_, changed) = await jobs.UpdateAsync(record.Id, current => current.Status != JobStatus.Running ? null : current with
-        {
-            Status = status,
-            FinishedAt = time.GetUtcNow(),
-            Error = error,
-            ComputeMs = computeMs,
-            Result = result,
-        }, CancellationToken.None);
-        if (changed) await JobInputs.ReleaseAsync(arrays, record);
-        if (changed) metrics.Finished(record.Method, status, computeMs);
+        // Only a running job is finished here: a DELETE that cancelled it first has already done the bookkeeping.
+        await lifecycle.FinishAsync(record.Id, current => current.Status == JobStatus.Running, status, error, computeMs, result, CancellationToken.None);
         signals.Completed(record.Id);
     }
 
@@ -161,19 +152,11 @@ public static class QueueNames
 /// <summary>Pins a job's inputs while it is queued or running, so eviction cannot take them away.</summary>
 public static class JobInputs
 {
-    /// <summary>Pins both inputs; false when one is gone already.</summary>
-    public static async ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request)
-    {
-        if (!await arrays.PinAsync(request.Image.ArrayId)) return false;
-        if (await arrays.PinAsync(request.Kernel.ArrayId)) return true;
-        await arrays.UnpinAsync(request.Image.ArrayId);
-        return false;
-    }
+    /// <summary>Pins both inputs; false (with nothing left pinned) when one is gone already.</summary>
+    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request) => arrays.PinAllAsync(Ids(request));
 
     /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
-    public static async ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record)
-    {
-        await arrays.UnpinAsync(record.Request.Image.ArrayId);
-        await arrays.UnpinAsync(record.Request.Kernel.ArrayId);
-    }
+    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.UnpinAllAsync(Ids(record.Request));
+
+    private static string[] Ids(NormalizedConvolution request) => [request.Image.ArrayId, request.Kernel.ArrayId];
 }

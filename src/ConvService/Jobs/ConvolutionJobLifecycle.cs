@@ -22,20 +22,38 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
     public Task<ConvolutionJobRecord?> WaitAsync(string id, TimeSpan timeout, CancellationToken cancellationToken) =>
         signals.WaitUntilFinishedAsync(id, ct => jobs.TryGetAsync(id, ct), static r => r.Status.IsFinished(), timeout, time, cancellationToken);
 
+    /// <summary>
+    /// The one transition to a final status, made only while <paramref name="canFinish"/> holds for the stored record.
+    /// On that transition — once per job, whichever of its worker and a DELETE gets there first — the inputs are
+    /// unpinned and the outcome is counted. Returns the latest record (null when unknown) and whether this call finished it.
+    /// </summary>
+    public async Task<(ConvolutionJobRecord? Record, bool Finished)> FinishAsync(string id, Func<ConvolutionJobRecord, bool> canFinish, JobStatus status,
+        string? error, double? computeMs, JobResultSummary? result, CancellationToken cancellationToken)
+    {
+        var (record, finished) = await jobs.UpdateAsync(id, current => !canFinish(current) ? null : current with
+        {
+            Status = status,
+            FinishedAt = time.GetUtcNow(),
+            Error = error,
+            ComputeMs = computeMs,
+            Result = result,
+        }, cancellationToken);
+        if (finished)
+        {
+            await JobInputs.ReleaseAsync(arrays, record!);
+            metrics.Finished(record!.Method, status, computeMs);
+        }
+        return (record, finished);
+    }
+
     /// <summary>Cancels a queued or running job, or deletes a finished one with its result.</summary>
     public async Task<(DeleteOutcome Outcome, ConvolutionJobRecord? Record)> CancelOrDeleteAsync(string id, CancellationToken cancellationToken)
     {
-        var (record, cancelled) = await jobs.UpdateAsync(id, current => current.Status.IsFinished() ? null : current with
-        {
-            Status = JobStatus.Cancelled,
-            FinishedAt = time.GetUtcNow(),
-            Error = "Cancelled by request.",
-        }, cancellationToken);
+        var (record, cancelled) = await FinishAsync(id, current => !current.Status.IsFinished(), JobStatus.Cancelled, "Cancelled by request.",
+            computeMs: null, result: null, cancellationToken);
         if (record is null) return (DeleteOutcome.NotFound, null);
         if (cancelled)
         {
-            await JobInputs.ReleaseAsync(arrays, record);
-            metrics.Finished(record.Method, JobStatus.Cancelled, computeMs: null);
             signals.TryCancelRunning(id);
             if (record.HangfireJobId is { } hangfireId) hangfire.Delete(hangfireId); // dashboard shows it deleted; other nodes stop it
             signals.Completed(id);

@@ -44,6 +44,27 @@ public static class ArrayStoreExtensions
     /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
     public static async ValueTask<StoredArrayInfo> PutAsync(this IArrayStore store, Array2D array, CancellationToken cancellationToken = default) =>
         (await store.PutBufferAsync(array, ArrayId.Compute(array), cancellationToken)).Info; // hashed before any store lock: it is the expensive part
+
+    /// <summary>
+    /// Pins every id (an id listed twice is pinned twice), all or nothing: false, with nothing left pinned, when
+    /// one is no longer stored. Jobs and benchmarks pin their inputs through here.
+    /// </summary>
+    public static async ValueTask<bool> PinAllAsync(this IArrayStore store, IReadOnlyList<string> ids)
+    {
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (await store.PinAsync(ids[i])) continue;
+            for (int j = 0; j < i; j++) await store.UnpinAsync(ids[j]);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Releases one pin of every id taken by <see cref="PinAllAsync"/>.</summary>
+    public static async ValueTask UnpinAllAsync(this IArrayStore store, IReadOnlyList<string> ids)
+    {
+        foreach (var id in ids) await store.UnpinAsync(id);
+    }
 }
 
 /// <summary>What the array store knows about one array.</summary>
