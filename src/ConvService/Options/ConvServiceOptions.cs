@@ -85,6 +85,13 @@ public sealed class LimitsOptions
     [Range(0, long.MaxValue)]
     public long ResultBufferPoolBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// With PostgreSQL storage: bytes of arrays this node keeps after downloading them (least recently used out
+    /// first), so jobs sharing an image do not each download it; 0 turns the cache off.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long NodeArrayCacheBytes { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>Finished jobs kept for GET; older finished jobs (and their results) are forgotten beyond it.</summary>
     [Range(1, int.MaxValue)]
     public int MaxRetainedJobs { get; set; } = 100_000;

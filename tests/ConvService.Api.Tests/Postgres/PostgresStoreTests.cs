@@ -16,13 +16,13 @@ public sealed class PostgresStoreTests
     {
         private readonly NpgsqlDataSource _source;
 
-        public Node(string connectionString, long budget = 1L << 30, int maxRetained = 100_000)
+        public Node(string connectionString, long budget = 1L << 30, int maxRetained = 100_000, long cacheBytes = 512L << 20)
         {
             _source = NpgsqlDataSource.Create(connectionString);
             var database = new PostgresDatabase(_source, NullLogger<PostgresDatabase>.Instance);
             var options = Microsoft.Extensions.Options.Options.Create(new ConvServiceOptions
             {
-                Limits = new LimitsOptions { ArrayStoreBytes = budget, MaxRetainedJobs = maxRetained },
+                Limits = new LimitsOptions { ArrayStoreBytes = budget, MaxRetainedJobs = maxRetained, NodeArrayCacheBytes = cacheBytes },
             });
             Arrays = new PostgresArrayStore(database, options);
             Jobs = new PostgresJobStore(database, options);
@@ -130,6 +130,42 @@ public sealed class PostgresStoreTests
         Assert.Null(await node.Arrays.TryGetInfoAsync(ArrayId.Compute(Filled(10, 10, 3)).Id));
         Assert.Equal(2, await node.ScalarAsync("SELECT count(*) FROM convservice.arrays"));
         Assert.Equal(1600, await node.Arrays.GetUsedBytesAsync());
+    }
+
+    [SkippableFact]
+    public async Task Arrays_ReadAgainOnANode_ComesFromItsCache_UntilAnotherNodeDeletesIt()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var a = new Node(db.ConnectionString);
+        await using var b = new Node(db.ConnectionString);
+        var array = Filled(30, 40, 7);
+        var info = await a.Arrays.PutAsync(array);
+
+        var first = await b.Arrays.TryGetAsync(info.Id);
+        var second = await b.Arrays.TryGetAsync(info.Id);
+        Assert.NotNull(first);
+        Assert.Same(first, second); // the second read did not download the value again
+        Assert.Equal(array.Data, second!.Data);
+
+        Assert.Equal(ArrayDeleteOutcome.Deleted, await a.Arrays.DeleteAsync(info.Id));
+        Assert.Null(await b.Arrays.TryGetAsync(info.Id)); // node b's copy is not served for an array that is gone
+
+        await a.Arrays.PutAsync(array);
+        var third = await b.Arrays.TryGetAsync(info.Id);
+        Assert.NotSame(first, third);
+        Assert.Equal(array.Data, third!.Data);
+    }
+
+    [SkippableFact]
+    public async Task Arrays_WithTheCacheOff_EveryReadDownloads()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var node = new Node(db.ConnectionString, cacheBytes: 0);
+        var info = await node.Arrays.PutAsync(Filled(3, 3, 1));
+        var first = await node.Arrays.TryGetAsync(info.Id);
+        var second = await node.Arrays.TryGetAsync(info.Id);
+        Assert.NotSame(first, second);
+        Assert.Equal(first!.Data, second!.Data);
     }
 
     [SkippableFact]

@@ -29,6 +29,7 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     // PostgreSQL refuses a single field over 1 GB.
     private const long MaxFieldBytes = (1L << 30) - 1024;
     private readonly long _budget = options.Value.Limits.ArrayStoreBytes;
+    private readonly NodeArrayCache _cache = new(options.Value.Limits.NodeArrayCacheBytes);
     private const long EvictionLockKey = 0x636f6e7665766963; // "conevic": one evicting transaction at a time, on every node
 
     /// <inheritdoc />
@@ -173,7 +174,20 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     public async ValueTask<Array2D?> TryGetAsync(string id, CancellationToken cancellationToken = default)
     {
         if (!ArrayId.IsWellFormed(id)) return null;
-        return await database.RunAsync(async (connection, ct) =>
+        if (_cache.TryGet(id) is { } cached)
+        {
+            // The touch also says whether the array still exists: another node may have deleted or evicted it.
+            if (await TouchAsync(id, cancellationToken)) return cached;
+            _cache.Remove(id);
+            return null;
+        }
+        var downloaded = await DownloadAsync(id, cancellationToken);
+        if (downloaded is not null) _cache.Add(id, downloaded);
+        return downloaded;
+    }
+
+    private async ValueTask<Array2D?> DownloadAsync(string id, CancellationToken cancellationToken) =>
+        await database.RunAsync(async (connection, ct) =>
         {
             await using var command = new NpgsqlCommand($"""
                 WITH touched AS (
@@ -191,7 +205,6 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
             await data.ReadExactlyAsync(AsWritableBytes(array.Data), ct);
             return array;
         }, safeToRetry: true, cancellationToken);
-    }
 
     /// <inheritdoc />
     public async ValueTask<StoredArrayInfo?> TryGetInfoAsync(string id, CancellationToken cancellationToken = default)
@@ -211,6 +224,7 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     public async ValueTask<ArrayDeleteOutcome> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         if (!ArrayId.IsWellFormed(id)) return ArrayDeleteOutcome.NotFound;
+        _cache.Remove(id); // whatever the outcome: an array still in use is downloaded again when next read
         // Safe to retry: a repeat after a lost commit answers NotFound, which is what the array now is.
         try
         {

@@ -57,7 +57,8 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
         CREATE INDEX IF NOT EXISTS jobs_status_id ON {Schema}.jobs (status, id);
         CREATE INDEX IF NOT EXISTS jobs_active ON {Schema}.jobs (id) WHERE status IN ('queued', 'running');
         CREATE INDEX IF NOT EXISTS jobs_result ON {Schema}.jobs (result_array_id) WHERE result_array_id IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS jobs_benchmark ON {Schema}.jobs (benchmark_id) WHERE benchmark_id IS NOT NULL;
+        -- No query looks jobs up by benchmark (a run tracks its own job ids), so an index made by an earlier version goes.
+        DROP INDEX IF EXISTS {Schema}.jobs_benchmark;
         """;
 
     private readonly SemaphoreSlim _schemaGate = new(1, 1);
