@@ -24,6 +24,7 @@ public static class NpyCodec
     private const int MaxHeaderDictBytes = 64 * 1024;
     private const int ChunkBytes = 64 * 1024;
     private const int ItemsPerChunk = ChunkBytes / sizeof(double); // decoded values per chunk, whatever the stored width
+    private const int AsyncChunkBytes = 1 << 20; // fewer, larger network writes
     private const string ReSave = "re-save it with numpy.save(path, a)";
 
     /// <summary>
@@ -143,13 +144,11 @@ public static class NpyCodec
         byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            var data = array.Data;
-            for (int start = 0; start < data.Length; start += ChunkBytes / 8)
+            for (long done = 0; done < array.Length;)
             {
-                int items = Math.Min(ChunkBytes / 8, data.Length - start);
-                for (int i = 0; i < items; i++)
-                    BinaryPrimitives.WriteDoubleLittleEndian(chunk.AsSpan(i * 8), data[start + i]);
-                stream.Write(chunk, 0, items * 8);
+                int bytes = EncodeData(array, done, chunk);
+                stream.Write(chunk, 0, bytes);
+                done += bytes / sizeof(double);
             }
         }
         finally
@@ -158,6 +157,34 @@ public static class NpyCodec
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="array"/> like <see cref="Write(Stream, Array2D)"/>, asynchronously and in chunks, so a
+    /// server can send a large array without a second copy of it in memory (or synchronous I/O).
+    /// </summary>
+    public static async Task WriteAsync(Stream stream, Array2D array, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(array);
+        await stream.WriteAsync(BuildWriteHeader(array), cancellationToken);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(AsyncChunkBytes);
+        try
+        {
+            for (long done = 0; done < array.Length;)
+            {
+                int bytes = EncodeData(array, done, chunk);
+                await stream.WriteAsync(chunk.AsMemory(0, bytes), cancellationToken);
+                done += bytes / sizeof(double);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    /// <summary>Bytes of the .npy file <see cref="Write(Stream, Array2D)"/> produces for <paramref name="array"/>.</summary>
+    public static long EncodedLength(Array2D array) => BuildWriteHeader(array).Length + array.Length * sizeof(double);
+
     /// <summary>Returns <paramref name="array"/> as the bytes of a <c>&lt;f8</c>, C-order, version 1.0 .npy file.</summary>
     public static byte[] Write(Array2D array)
     {
@@ -165,16 +192,28 @@ public static class NpyCodec
         byte[] header = BuildWriteHeader(array);
         var result = new byte[checked(header.Length + array.Length * 8)];
         header.CopyTo(result, 0);
-        var data = result.AsSpan(header.Length);
+        EncodeData(array, 0, result.AsSpan(header.Length));
+        return result;
+    }
+
+    /// <summary>
+    /// Little-endian float64 bytes of the values from flat index <paramref name="first"/> on, as many whole values
+    /// as fit in <paramref name="destination"/>; returns the bytes written. The one data encoder of every writer.
+    /// </summary>
+    private static int EncodeData(Array2D array, long first, Span<byte> destination)
+    {
+        int items = (int)Math.Min(destination.Length / sizeof(double), array.Length - first);
+        var values = array.Span.Slice((int)first, items);
         if (BitConverter.IsLittleEndian)
         {
-            MemoryMarshal.AsBytes(array.Span).CopyTo(data);
-            return result;
+            MemoryMarshal.AsBytes(values).CopyTo(destination);
         }
-        var values = array.Data;
-        for (int i = 0; i < values.Length; i++)
-            BinaryPrimitives.WriteDoubleLittleEndian(data[(i * 8)..], values[i]);
-        return result;
+        else
+        {
+            for (int i = 0; i < items; i++)
+                BinaryPrimitives.WriteDoubleLittleEndian(destination[(i * sizeof(double))..], values[i]);
+        }
+        return items * sizeof(double);
     }
 
     private static byte[] BuildWriteHeader(Array2D array)

@@ -88,10 +88,9 @@ public sealed class ArrayContentResult(Array2D array, ArrayFormat format, Stored
         {
             case ArrayFormat.Npy:
                 response.ContentType = ArrayFormats.Npy;
-                var npy = NpyCodec.Write(array);
-                response.ContentLength = npy.Length;
+                response.ContentLength = NpyCodec.EncodedLength(array);
                 response.Headers.ContentDisposition = "attachment; filename=\"" + (info?.Id ?? "result") + ".npy\"";
-                await response.Body.WriteAsync(npy, ct);
+                await NpyCodec.WriteAsync(response.Body, array, ct); // straight from the array: no second copy of a large result
                 return;
             case ArrayFormat.Png:
                 response.ContentType = ArrayFormats.Png;

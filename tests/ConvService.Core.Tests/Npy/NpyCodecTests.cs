@@ -228,6 +228,20 @@ public sealed class NpyCodecTests
         Assert.Equal(NpyCodec.Write(a), stream.ToArray());
     }
 
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(9, 11)]
+    [InlineData(400, 700)] // 2.2 MB of data: three chunks of the async writer, the last partial
+    public async Task WriteAsync_ProducesTheSameBytesAsWrite_AndTheLengthItAnnounces(int rows, int cols)
+    {
+        var a = rows * cols == 0 ? new Array2D(rows, cols) : ArrayGenerator.RandomNormal(rows, cols, seed: 6);
+        var stream = new MemoryStream();
+        await NpyCodec.WriteAsync(stream, a);
+        byte[] expected = NpyCodec.Write(a);
+        Assert.Equal(expected, stream.ToArray());
+        Assert.Equal(expected.Length, NpyCodec.EncodedLength(a));
+    }
+
     [Fact]
     public void RoundTrip_RandomShapes_PreservesEveryBit()
     {
