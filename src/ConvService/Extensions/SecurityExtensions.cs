@@ -62,7 +62,7 @@ public static class SecurityExtensions
 
         var services = context.RequestServices;
         var limits = services.GetRequiredService<IOptions<ConvServiceOptions>>().Value.RateLimits;
-        int keyIndex = services.GetRequiredService<ApiKeyRing>().Match(context.Request.Headers[ApiKeyRing.HeaderName]);
+        int keyIndex = services.GetRequiredService<ApiKeyRing>().MatchHeader(context);
         // The key's index, not the key, names the partition: no secret is kept in the limiter's dictionary.
         string partition = keyIndex >= 0 ? "key:" + keyIndex : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions

@@ -57,6 +57,20 @@ public sealed class ApiKeyRing
     /// <summary>The index of the key whose header value is in <paramref name="values"/> (exactly one value), or -1.</summary>
     public int Match(StringValues values) => values.Count == 1 ? Match(values[0]) : -1;
 
+    private static readonly object HeaderMatchKey = new();
+
+    /// <summary>
+    /// <see cref="Match(StringValues)"/> of the request's <c>X-Api-Key</c> header, hashed once per request: the rate
+    /// limiter (which partitions by key) and the key check both ask.
+    /// </summary>
+    public int MatchHeader(HttpContext context)
+    {
+        if (context.Items.TryGetValue(HeaderMatchKey, out var cached) && cached is int index) return index;
+        index = Match(context.Request.Headers[HeaderName]);
+        context.Items[HeaderMatchKey] = index;
+        return index;
+    }
+
     /// <summary>The dashboard cookie value for key <paramref name="index"/>.</summary>
     public string DashboardToken(int index) => Base64UrlEncode(_dashboardTokens[index]);
 
@@ -106,8 +120,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing keys, Refu
         var request = context.Request;
         if (!keys.Enabled || IsSafe(request.Method) || request.Path.StartsWithSegments(DashboardKeyGate.Path))
             return next(context);
+        if (keys.MatchHeader(context) >= 0) return next(context);
         var presented = request.Headers[ApiKeyRing.HeaderName];
-        if (keys.Match(presented) >= 0) return next(context);
 
         counters.Refused(StatusCodes.Status401Unauthorized);
         context.Response.Headers.WWWAuthenticate = ApiKeyRing.Challenge;
@@ -145,7 +159,7 @@ public sealed class DashboardKeyGate(RequestDelegate next, ApiKeyRing keys, Refu
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (keys.Match(request.Headers[ApiKeyRing.HeaderName]) >= 0 || keys.IsDashboardToken(request.Cookies[CookieName]))
+        if (keys.MatchHeader(context) >= 0 || keys.IsDashboardToken(request.Cookies[CookieName]))
             return next(context);
 
         if (request.Query.TryGetValue(QueryName, out var queryKey) && keys.Match(queryKey) is var index and >= 0)
