@@ -6,6 +6,16 @@ namespace ConvService.Core.Tests;
 
 public sealed unsafe class FftTests
 {
+    [Fact]
+    public void ComplexFft_For_SharesPlansOfShortLengths_AndBuildsLongOnesPerCall()
+    {
+        Assert.Same(ComplexFft.For(2160), ComplexFft.For(2160));
+        Assert.Equal(2160, ComplexFft.For(2160).Length);
+        var longPlan = ComplexFft.For(65_536); // past the cached range: twiddles of request-sized lengths are not kept
+        Assert.NotSame(longPlan, ComplexFft.For(65_536));
+        Assert.Equal(65_536, longPlan.Length);
+    }
+
     [Theory]
     [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(8)] [InlineData(12)]
     [InlineData(15)] [InlineData(16)] [InlineData(30)] [InlineData(60)] [InlineData(64)] [InlineData(75)] [InlineData(90)]

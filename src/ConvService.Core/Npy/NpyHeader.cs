@@ -13,8 +13,21 @@ namespace ConvService.Core.Npy;
 /// <param name="HeaderLength">Offset of the first data byte from the start of the file.</param>
 public sealed record NpyHeader(string Descr, bool FortranOrder, int Rows, int Cols, int Version, int HeaderLength)
 {
-    /// <summary>The decoder for <see cref="Descr"/>, parsed once here; an unsupported dtype fails construction.</summary>
-    internal NpyDType DType { get; } = NpyDType.Parse(Descr);
+    private readonly string _descr = Descr;
+
+    /// <summary>numpy dtype string, e.g. <c>&lt;f8</c> or <c>|u1</c>; setting it (also through <c>with</c>) re-parses <see cref="DType"/>.</summary>
+    public string Descr
+    {
+        get => _descr;
+        init
+        {
+            DType = NpyDType.Parse(value);
+            _descr = value;
+        }
+    }
+
+    /// <summary>The decoder for <see cref="Descr"/>, parsed once; an unsupported dtype fails construction.</summary>
+    internal NpyDType DType { get; private init; } = NpyDType.Parse(Descr);
 
     /// <summary>Bytes per stored element for <see cref="Descr"/>.</summary>
     public int ItemSize => DType.ItemSize;

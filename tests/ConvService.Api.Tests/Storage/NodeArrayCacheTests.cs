@@ -56,6 +56,8 @@ public sealed class NodeArrayCacheTests
     {
         var cache = new NodeArrayCache(budgetBytes: 0);
         cache.Add("a", Values(1));
+        cache.Add("empty", new Array2D(0, 5));
         Assert.Null(cache.TryGet("a"));
+        Assert.Null(cache.TryGet("empty"));
     }
 }

@@ -220,6 +220,17 @@ public sealed class NpyCodecTests
     }
 
     [Fact]
+    public void Header_WithAnotherDescr_HasThatDescrsItemSize_AndAnUnsupportedOneIsRefused()
+    {
+        var header = new NpyHeader("<f8", false, 3, 4, 1, 128);
+        var narrowed = header with { Descr = "<i2" };
+        Assert.Equal(2, narrowed.ItemSize);
+        Assert.Equal(24, narrowed.DataLength);
+        Assert.Equal(8, header.ItemSize);
+        Assert.Throws<ArrayFormatException>(() => header with { Descr = "|O" });
+    }
+
+    [Fact]
     public void Write_StreamAndByteOverloads_ProduceTheSameBytes()
     {
         var a = ArrayGenerator.RandomNormal(9, 11, seed: 5);

@@ -21,17 +21,19 @@ internal sealed unsafe class ComplexFft
     private readonly int[] _radices;
     private readonly double[][] _twiddles; // per stage: for p < m, for k = 1..R-1: exp(-2πi·p·k/n) as (re, im)
 
-    // Plans are immutable after construction, so one per length serves every thread. Bounded, because lengths come
-    // from request shapes: past the bound a plan is built per call, as before the cache existed.
+    // Plans are immutable after construction, so one per length serves every thread. Lengths come from request
+    // shapes, so the cache is bounded twice: only lengths up to MaxCachedLength (twiddles ≤ 16·n bytes, 512 KiB) and
+    // at most MaxCachedPlans of them (32 MiB at worst). Other lengths get a plan per call, freed with the call.
+    private const int MaxCachedLength = 32_768;
     private const int MaxCachedPlans = 64;
     private static readonly ConcurrentDictionary<int, ComplexFft> Plans = new();
 
-    /// <summary>The shared plan for <paramref name="length"/>: its twiddle factors are computed once per process.</summary>
+    /// <summary>The plan for <paramref name="length"/>, shared (twiddles computed once per process) when it is cached.</summary>
     public static ComplexFft For(int length)
     {
         if (Plans.TryGetValue(length, out var plan)) return plan;
         plan = new ComplexFft(length);
-        return Plans.Count < MaxCachedPlans ? Plans.GetOrAdd(length, plan) : plan;
+        return length <= MaxCachedLength && Plans.Count < MaxCachedPlans ? Plans.GetOrAdd(length, plan) : plan;
     }
 
     public ComplexFft(int length)

@@ -36,7 +36,7 @@ public sealed class NodeArrayCache(long budgetBytes)
     public void Add(string id, Array2D array)
     {
         long bytes = array.Length * sizeof(double);
-        if (bytes > budgetBytes) return;
+        if (bytes == 0 || bytes > budgetBytes) return; // an empty array costs nothing to download; a 0 budget means off
         lock (_gate)
         {
             if (_entries.ContainsKey(id)) return;
