@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution.Simd;
 
@@ -203,7 +204,8 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
                             for (int u = 1; u <= _p; u++) pairRows[u] = mid0[u - 1];
                             Segment(left0, dst0, _jL);
                             Segment(left1, dst1, _jL);
-                            PairSegment(pairRows, mid0, mid1, dst0 + _jL, dst1 + _jL, _jR - _jL);
+                            PairSegment(pairRows, mid0, mid1, dst0 + _jL, dst1 + _jL, _jR - _jL,
+                                i + 3 < endRow ? InteriorRow(i + 2) : null, i + 3 < endRow ? InteriorRow(i + 3) : null);
                             Segment(right0, dst0 + _jR, _oc - _jR);
                             Segment(right1, dst1 + _jR, _oc - _jR);
                         }
@@ -262,22 +264,35 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
         Segment(right, dst + _jR, _oc - _jR);
     }
 
-    private void PairSegment(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count)
+    /// <summary>
+    /// The interior of the image row that kernel row 0 of kept output row <paramref name="i"/> reads (the row a pair
+    /// starting there reads first), or null where that row is outside the image or the padded copy is used: those
+    /// are small and already in cache.
+    /// </summary>
+    private double* InteriorRow(int i)
+    {
+        if (_padded) return null;
+        int r = _oy + i * _sy;
+        if (_m == 0 || !BoundaryIndex.Resolve(ref r, _m, _boundary)) return null;
+        return _image + (long)r * _imageStride + _interiorOffset;
+    }
+
+    private void PairSegment(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count, double* ahead0, double* ahead1)
     {
         if (count <= 0) return;
         switch (_tier)
         {
-            case VectorTier.V512: PairSegment<Vector512Ops, Vector512<double>>(rows, mid0, mid1, dst0, dst1, count); break;
-            case VectorTier.V256: PairSegment<Vector256Ops, Vector256<double>>(rows, mid0, mid1, dst0, dst1, count); break;
-            case VectorTier.V128: PairSegment<Vector128Ops, Vector128<double>>(rows, mid0, mid1, dst0, dst1, count); break;
-            default: PairSegment<ScalarOps, double>(rows, mid0, mid1, dst0, dst1, count); break;
+            case VectorTier.V512: PairSegment<Vector512Ops, Vector512<double>>(rows, mid0, mid1, dst0, dst1, count, ahead0, ahead1); break;
+            case VectorTier.V256: PairSegment<Vector256Ops, Vector256<double>>(rows, mid0, mid1, dst0, dst1, count, ahead0, ahead1); break;
+            case VectorTier.V128: PairSegment<Vector128Ops, Vector128<double>>(rows, mid0, mid1, dst0, dst1, count, ahead0, ahead1); break;
+            default: PairSegment<ScalarOps, double>(rows, mid0, mid1, dst0, dst1, count, ahead0, ahead1); break;
         }
     }
 
-    private void PairSegment<TOps, TV>(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count)
+    private void PairSegment<TOps, TV>(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count, double* ahead0, double* ahead1)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
-        int done = LanePairKernel<TOps, TV>(rows, _p, _kfp, _q, dst0, dst1, count);
+        int done = LanePairKernel<TOps, TV>(rows, _p, _kfp, _q, dst0, dst1, count, ahead0, ahead1);
         LaneKernel<TOps, TV>(mid0, _p, _kfp, _q, dst0, done, count);
         LaneKernel<TOps, TV>(mid1, _p, _kfp, _q, dst1, done, count);
     }
@@ -361,14 +376,32 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
     /// run in the same order as <see cref="LaneKernel{TOps, TV}"/>, so results are bit-identical to it.
     /// Returns how many leading outputs it computed (whole blocks only).
     /// </summary>
+    /// <remarks>
+    /// <paramref name="ahead0"/> and <paramref name="ahead1"/>, when not null, are the two input rows the next pair
+    /// will read first: each block prefetches the same columns of them into L2, so that pair finds them there
+    /// instead of waiting on memory. The hardware prefetchers follow the rows being read, not the rows about to be;
+    /// measured on the reference VM (A/B interleaved in one process, 3000×3000 ⊛ 4×4 full): 5–10 % less time per
+    /// convolution, the same with an L1 hint or two pairs ahead, and nothing from prefetching the output rows.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static int LanePairKernel<TOps, TV>(double** rows, int p, double* kf, int q, double* dst0, double* dst1, int count)
+    internal static int LanePairKernel<TOps, TV>(double** rows, int p, double* kf, int q, double* dst0, double* dst1, int count,
+        double* ahead0 = null, double* ahead1 = null)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
         int w = TOps.Count;
         int j = 0;
+        bool prefetch = Sse.IsSupported && ahead0 != null && ahead1 != null;
         for (; j <= count - 4 * w; j += 4 * w)
         {
+            if (prefetch)
+            {
+                // One prefetch per 64-byte line of the block's columns (a prefetch never faults, even past a row's end).
+                for (int o = 0; o < 4 * w; o += 8)
+                {
+                    Sse.Prefetch1(ahead0 + j + o);
+                    Sse.Prefetch1(ahead1 + j + o);
+                }
+            }
             TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
             TV b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
             // u = 0: only output row 1 (kernel row 0).
