@@ -98,6 +98,60 @@ public sealed class ConvolutionPropertyTests
     }
 
     [Fact]
+    public void Direct_FourTapsWideWithStrideOne_EveryTierAndLayout_EqualsNaive()
+    {
+        // The written-out 4-tap pair kernel runs for q = 4, stride 1, rows in pairs and interiors of at least 4 vectors:
+        // widths from 1 to past two 8-lane blocks, every mode and boundary, 1 to 7 kernel rows, a NaN in some images.
+        var rng = new Random(4);
+        int compared = 0;
+        foreach (int cols in new[] { 1, 5, 19, 33, 70, 131 })
+            foreach (int kr in new[] { 1, 2, 4, 7 })
+                foreach (var mode in new[] { ConvolutionMode.Full, ConvolutionMode.Same, ConvolutionMode.Valid })
+                    foreach (var boundary in new[] { BoundaryMode.Fill, BoundaryMode.Wrap, BoundaryMode.Symm })
+                    {
+                        var image = RandomArray(rng, rng.Next(6, 14), cols, specials: rng.Next(4) == 0);
+                        var kernel = RandomArray(rng, kr, 4, specials: false);
+                        var c = new RandomCase(compared, image, kernel, new ConvolutionOptions(mode, boundary, FillValue: 0.5));
+                        if (!TryGeometry(c, out var g)) continue;
+                        var (img, ker) = g.Swapped ? (kernel, image) : (image, kernel);
+                        var expected = Convolver.Execute(img, ker, g, c.Options, ConvolutionMethod.Naive, default);
+                        foreach (var tier in AllTiers)
+                            foreach (bool padded in new[] { false, true })
+                                ArrayAssert.Close(expected, Convolver.Execute(img, ker, g, c.Options, ConvolutionMethod.Direct, default, tier, padded),
+                                    ExactTolerance, $"{c} [direct {tier}, {(padded ? "padded copy" : "row edges")}]");
+                        compared++;
+                    }
+        Assert.True(compared > 150, $"only {compared} cases were computable");
+    }
+
+    [Fact] public void PairKernel_FourTapsWritten_IsBitIdenticalToTheLoop_Scalar() => CheckFourTapPairKernel<ScalarOps, double>();
+    [Fact] public void PairKernel_FourTapsWritten_IsBitIdenticalToTheLoop_256() => CheckFourTapPairKernel<Vector256Ops, System.Runtime.Intrinsics.Vector256<double>>();
+    [Fact] public void PairKernel_FourTapsWritten_IsBitIdenticalToTheLoop_512() => CheckFourTapPairKernel<Vector512Ops, System.Runtime.Intrinsics.Vector512<double>>();
+
+    private static unsafe void CheckFourTapPairKernel<TOps, TV>() where TOps : struct, IVectorOps<TV> where TV : struct
+    {
+        var rng = new Random(44);
+        var rows = stackalloc double*[5];
+        foreach (int p in new[] { 1, 3, 4 })
+        {
+            const int count = 203, width = count + 8;
+            var input = RandomArray(rng, p + 1, width, specials: false).Data;
+            var taps = RandomArray(rng, p, 4, specials: false).Data;
+            var viaLoop = new double[2 * count];
+            var written = new double[2 * count];
+            fixed (double* ip = input) fixed (double* kf = taps) fixed (double* o1 = viaLoop) fixed (double* o2 = written)
+            {
+                for (int u = 0; u <= p; u++) rows[u] = ip + u * width;
+                int done1 = DirectConvolution.LanePairKernel<TOps, TV>(rows, p, kf, 4, o1, o1 + count, count, ip, ip + width);
+                int done2 = DirectConvolution.LanePairKernel4<TOps, TV>(rows, p, kf, o2, o2 + count, count, null, null);
+                Assert.Equal(done1, done2);
+                Assert.True(done1 > 0); // both write whole blocks only; the rest stays 0 in both
+            }
+            Assert.Equal(viaLoop.Select(BitConverter.DoubleToInt64Bits), written.Select(BitConverter.DoubleToInt64Bits));
+        }
+    }
+
+    [Fact]
     public void DirectTiers_UseTheKernelsTheyClaim()
     {
         // The lane kernel runs for stride 1, the dot kernel otherwise; the dot kernel narrows its vectors for short rows.
