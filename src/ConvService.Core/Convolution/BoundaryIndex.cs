@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ConvService.Core.Arrays;
 
 namespace ConvService.Core.Convolution;
@@ -28,17 +29,18 @@ public static class BoundaryIndex
     }
 
     /// <summary>
-    /// dst[t] = the value of <paramref name="row"/> at column <paramref name="start"/> + t under the boundary rule
-    /// (<paramref name="fillValue"/> outside, for fill). Columns inside the row are copied in one block; only
-    /// those beyond an edge go through <see cref="Resolve"/>.
+    /// dst[t] = the value of image row <paramref name="row"/> (<paramref name="n"/> values) at column
+    /// <paramref name="start"/> + t under the boundary rule (<paramref name="fillValue"/> outside, for fill), for
+    /// t &lt; <paramref name="count"/>. Columns inside the row are copied in one block; only those beyond an edge go
+    /// through <see cref="Resolve"/>. Pointers, because the direct method calls it for every output row's edges.
     /// </summary>
-    internal static void ExtendRow(ReadOnlySpan<double> row, int start, Span<double> dst, BoundaryMode boundary, double fillValue)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void ExtendRow(double* row, int n, int start, double* dst, int count, BoundaryMode boundary, double fillValue)
     {
-        int n = row.Length, count = dst.Length;
         int insideFrom = Math.Clamp(-start, 0, count), insideTo = Math.Clamp(n - start, insideFrom, count);
-        for (int t = 0; t < insideFrom; t++) dst[t] = Outside(row, start + t, boundary, fillValue);
-        if (insideTo > insideFrom) row.Slice(start + insideFrom, insideTo - insideFrom).CopyTo(dst[insideFrom..insideTo]);
-        for (int t = insideTo; t < count; t++) dst[t] = Outside(row, start + t, boundary, fillValue);
+        for (int t = 0; t < insideFrom; t++) dst[t] = Outside(row, n, start + t, boundary, fillValue);
+        new ReadOnlySpan<double>(row + start + insideFrom, insideTo - insideFrom).CopyTo(new Span<double>(dst + insideFrom, insideTo - insideFrom));
+        for (int t = insideTo; t < count; t++) dst[t] = Outside(row, n, start + t, boundary, fillValue);
     }
 
     /// <summary>
@@ -49,17 +51,23 @@ public static class BoundaryIndex
     internal static unsafe void ExtendRegion(Array2D image, int y0, int x0, int rows, int cols, BoundaryMode boundary, double fillValue,
         double* dst, long stride)
     {
-        for (int u = 0; u < rows; u++)
+        fixed (double* data = image.Data)
         {
-            int r = y0 + u;
-            var line = new Span<double>(dst + u * stride, cols);
-            if (image.Rows > 0 && Resolve(ref r, image.Rows, boundary)) ExtendRow(image.Row(r), x0, line, boundary, fillValue);
-            else line.Fill(fillValue);
+            for (int u = 0; u < rows; u++)
+            {
+                int r = y0 + u;
+                double* line = dst + u * stride;
+                if (image.Rows > 0 && Resolve(ref r, image.Rows, boundary))
+                    ExtendRow(data + (long)r * image.Cols, image.Cols, x0, line, cols, boundary, fillValue);
+                else
+                    new Span<double>(line, cols).Fill(fillValue);
+            }
         }
     }
 
-    private static double Outside(ReadOnlySpan<double> row, int c, BoundaryMode boundary, double fillValue) =>
-        Resolve(ref c, row.Length, boundary) ? row[c] : fillValue;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe double Outside(double* row, int n, int c, BoundaryMode boundary, double fillValue) =>
+        Resolve(ref c, n, boundary) ? row[c] : fillValue;
 
     private static int Mod(int a, int m)
     {

@@ -165,7 +165,7 @@ internal sealed unsafe class DirectConvolution : IRowBandRunner
 
     /// <summary>Fills dst[t], t &lt; count, with image row <paramref name="r"/>'s value at column <paramref name="start"/> + t.</summary>
     private void ExtendRow(int r, int start, double* dst, int count) =>
-        BoundaryIndex.ExtendRow(new ReadOnlySpan<double>(_image + (long)r * _imageStride, _n), start, new Span<double>(dst, count), _boundary, _fillValue);
+        BoundaryIndex.ExtendRow(_image + (long)r * _imageStride, _n, start, dst, count, _boundary, _fillValue);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunRows(Array2D output, int firstRow, int endRow)
