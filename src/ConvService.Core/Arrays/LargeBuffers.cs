@@ -23,10 +23,25 @@ internal static partial class LargeBuffers
     private const int MadvHugePage = 14;
     private static bool _adviceWorks = OperatingSystem.IsLinux();
 
+    /// <summary>
+    /// The process's large-object threshold (<c>System.GC.LOHThreshold</c> in runtimeconfig.json, 85,000 bytes unless
+    /// raised). Arrays below it are small objects: they live in gen 0, where the GC hands the same memory out again
+    /// after every gen-0 collection, so they are neither pinned nor advised.
+    /// </summary>
+    internal static readonly long SmallObjectLimit = AppContext.GetData("System.GC.LOHThreshold") switch
+    {
+        long v => Math.Max(v, LargeObjectBytes),
+        int v => Math.Max(v, LargeObjectBytes),
+        string v when long.TryParse(v, out long parsed) => Math.Max(parsed, LargeObjectBytes),
+        _ => LargeObjectBytes,
+    };
+
     /// <summary>A buffer of <paramref name="length"/> doubles, zeroed when <paramref name="zeroed"/>.</summary>
     public static double[] Allocate(int length, bool zeroed)
     {
         long bytes = length * (long)sizeof(double);
+        if (bytes < SmallObjectLimit)
+            return zeroed ? GC.AllocateArray<double>(length) : GC.AllocateUninitializedArray<double>(length);
         if (bytes < ThresholdBytes)
         {
             // Large-object-heap sized buffers go to the pinned heap too: measured, its memory came back warm after
