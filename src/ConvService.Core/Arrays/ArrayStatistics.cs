@@ -74,4 +74,14 @@ public struct ArrayStatistics
         Sum += sum;
         Count += values.Length;
     }
+
+    /// <summary>Adds the values summarised by <paramref name="other"/> (as if they had been added after these).</summary>
+    public void Merge(in ArrayStatistics other)
+    {
+        if (other.Count == 0) return;
+        if (other.Min < Min) Min = other.Min;
+        if (other.Max > Max) Max = other.Max;
+        Sum += other.Sum;
+        Count += other.Count;
+    }
 }

@@ -16,13 +16,21 @@ internal static class RowBands
     /// Small enough that cancellation is noticed within milliseconds and two threads balance, large enough
     /// that per-band setup (renting a few row pointers) is noise.
     /// </summary>
-    public const int BandRows = 64;
+    /// <remarks>The same height as <see cref="ResultDigest.BandRows"/>, so each band is digested right after it is written.</remarks>
+    public const int BandRows = ResultDigest.BandRows;
 
-    public static void Run(IRowBandRunner runner, Array2D output, int threads, CancellationToken cancellationToken)
+    public static void Run(IRowBandRunner runner, Array2D output, int threads, ResultDigest? digest, CancellationToken cancellationToken)
     {
         int rows = output.Rows;
         int bands = (rows + BandRows - 1) / BandRows;
-        ForEach(bands, threads, cancellationToken, b => runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows)));
+        if (digest is null)
+            ForEach(bands, threads, cancellationToken, b => runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows)));
+        else
+            ForEach(bands, threads, cancellationToken, b =>
+            {
+                runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows));
+                digest.AddBand(output, b); // while the band is still in this core's cache
+            });
     }
 
     /// <summary>
