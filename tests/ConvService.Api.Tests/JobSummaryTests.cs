@@ -7,7 +7,7 @@ namespace ConvService.Api.Tests;
 /// <summary>The min / max / mean a finished job reports, against a plain scalar loop, for every length and special value.</summary>
 public sealed class JobSummaryTests
 {
-    private static readonly StoredArrayInfo Stored = new(new string('a', 64), [1, 1], "float64", 8, new string('b', 64));
+    private static readonly StoredArrayInfo Stored = new(new string('a', 64), [1, 1], "float64", 8, null, "xxh128:" + new string('b', 32));
 
     [Fact]
     public void Summary_MatchesScalarLoop_ForEveryLengthAndSpecialValue()
@@ -45,16 +45,15 @@ public sealed class JobSummaryTests
     [Theory]
     [InlineData(1, 1)]
     [InlineData(7, 3)]
-    [InlineData(601, 601)]   // several hash chunks and a partial one
-    [InlineData(16384, 2)]   // exactly two chunks
-    public void HashWithStatistics_EqualsSeparatePasses(int rows, int cols)
+    [InlineData(601, 601)]   // several digest bands and a partial one
+    [InlineData(128, 2)]     // exactly two bands
+    public void DigestStatistics_EqualSeparatePass(int rows, int cols)
     {
         var rng = new Random(rows * 31 + cols);
         var a = new Array2D(rows, cols);
         for (int i = 0; i < a.Data.Length; i++) a.Data[i] = rng.NextDouble() - 0.5;
-        var statistics = new ArrayStatistics();
-        var hash = ArrayId.Compute(a, ref statistics);
-        Assert.Equal(ArrayId.Compute(a), hash);
+        var (checksum, statistics) = ResultDigest.Of(a);
+        Assert.Equal(ArrayId.Compute(a).Checksum, checksum);
         var separate = ArrayStatistics.Of(a.Span);
         Assert.Equal(separate.Min, statistics.Min);
         Assert.Equal(separate.Max, statistics.Max);

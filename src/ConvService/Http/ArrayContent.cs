@@ -118,7 +118,8 @@ public sealed class ArrayContentResult(Array2D array, ArrayFormat format, Stored
             writer.WriteEndArray();
             writer.WriteString("dtype", info.Dtype);
             writer.WriteNumber("bytes", info.Bytes);
-            writer.WriteString("sha256", info.Sha256);
+            if (info.Sha256 is null) writer.WriteNull("sha256"); else writer.WriteString("sha256", info.Sha256);
+            if (info.Checksum is null) writer.WriteNull("checksum"); else writer.WriteString("checksum", info.Checksum);
             writer.WritePropertyName("data");
         }
         writer.WriteStartArray();

@@ -44,6 +44,7 @@ public sealed class ConvolutionJob(
     private async Task RunCoreAsync(string jobId, CancellationToken cancellationToken)
     {
         string node = options.Value.EffectiveNodeName;
+        long t0 = Stopwatch.GetTimestamp();
         var (record, started) = await jobs.UpdateAsync(jobId, current => current.Status.IsFinished() ? null : current with
         {
             Status = JobStatus.Running,
@@ -64,6 +65,7 @@ public sealed class ConvolutionJob(
         using var registration = signals.Running(jobId, userCancel);
         try
         {
+            long t1 = Stopwatch.GetTimestamp();
             var image = await arrays.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
             var kernel = await arrays.TryGetAsync(record.Request.Kernel.ArrayId, CancellationToken.None);
             if (image is null || kernel is null)
@@ -76,27 +78,29 @@ public sealed class ConvolutionJob(
             var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernel.Rows, kernel.Cols, convolutionOptions);
             var output = resultBuffers.Rent(rows, cols);
             bool kept = false; // by the store from now on; otherwise the buffer goes back to the pool
-            double computeMs;
+            JobStages stages;
             JobResultSummary summary;
             try
             {
-                long start = Stopwatch.GetTimestamp();
-                Convolver.Convolve2D(image, kernel, convolutionOptions, output, userCancel.Token);
-                computeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-
-                // Hashing and statistics in one pass: each chunk is summarised while the hash has it in cache.
-                var statistics = new ArrayStatistics();
-                var hash = ArrayId.Compute(output, ref statistics);
-                var put = await arrays.PutBufferAsync(output, hash, CancellationToken.None);
+                // The checksum and statistics ride along the convolution, band by band, while each band is in cache.
+                var digest = new ResultDigest(rows, cols);
+                long t2 = Stopwatch.GetTimestamp();
+                Convolver.Convolve2D(image, kernel, convolutionOptions, output, digest, userCancel.Token);
+                long t3 = Stopwatch.GetTimestamp();
+                var (checksum, statistics) = digest.Finish();
+                long t4 = Stopwatch.GetTimestamp();
+                var put = await arrays.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
                 kept = put.KeptBuffer;
                 summary = Summarize(output, put.Info, statistics);
+                long t5 = Stopwatch.GetTimestamp();
+                stages = new JobStages(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t3, t4), Ms(t4, t5));
             }
             finally
             {
                 // Already stored, copied out, or failed: the buffer is free again before the job is seen as finished.
                 if (!kept) resultBuffers.Return(output);
             }
-            await FinishAsync(record, JobStatus.Succeeded, computeMs: computeMs, result: summary);
+            await FinishAsync(record, JobStatus.Succeeded, computeMs: stages.ConvolveMs, result: summary, stages: stages);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -121,22 +125,33 @@ public sealed class ConvolutionJob(
         }
     }
 
-    private async Task FinishAsync(ConvolutionJobRecord record, JobStatus status, string? error = null, double? computeMs = null, JobResultSummary? result = null)
+    private async Task FinishAsync(ConvolutionJobRecord record, JobStatus status, string? error = null, double? computeMs = null,
+        JobResultSummary? result = null, JobStages? stages = null)
     {
         // Only a running job is finished here: a DELETE that cancelled it first has already done the bookkeeping.
-        await lifecycle.FinishAsync(record.Id, current => current.Status == JobStatus.Running, status, error, computeMs, result, CancellationToken.None);
+        await lifecycle.FinishAsync(record.Id, current => current.Status == JobStatus.Running, status, error, computeMs, result, CancellationToken.None, stages);
         signals.Completed(record.Id);
     }
 
+    /// <summary>What was computed, exactly: the inputs' content ids, the options and the concrete method (its rounding differs).</summary>
+    internal static string Computation(ConvolutionJobRecord record)
+    {
+        var r = record.Request;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{r.Image.ArrayId}|{r.Kernel.ArrayId}|{r.Mode}|{r.Boundary}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{record.Method}");
+    }
+
+    private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+
     /// <summary>
-    /// A result's summary from statistics already gathered (by <see cref="ArrayId.Compute(Array2D, ref ArrayStatistics)"/>);
+    /// A result's summary from statistics already gathered (by the <see cref="ResultDigest"/> fused into the convolution);
     /// the checksum and id come from the store.
     /// </summary>
     public static JobResultSummary Summarize(Array2D output, StoredArrayInfo stored, in ArrayStatistics statistics)
     {
         int[] shape = [output.Rows, output.Cols];
-        if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, stored.Sha256, stored.Id);
-        return new JobResultSummary(shape, statistics.Min, statistics.Max, statistics.Sum / output.Length, stored.Sha256, stored.Id);
+        if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, stored.Sha256, stored.Id, stored.Checksum);
+        return new JobResultSummary(shape, statistics.Min, statistics.Max, statistics.Sum / output.Length, stored.Sha256, stored.Id, stored.Checksum);
     }
 }
 

@@ -28,7 +28,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
     /// unpinned and the outcome is counted. Returns the latest record (null when unknown) and whether this call finished it.
     /// </summary>
     public async Task<(ConvolutionJobRecord? Record, bool Finished)> FinishAsync(string id, Func<ConvolutionJobRecord, bool> canFinish, JobStatus status,
-        string? error, double? computeMs, JobResultSummary? result, CancellationToken cancellationToken)
+        string? error, double? computeMs, JobResultSummary? result, CancellationToken cancellationToken, JobStages? stages = null)
     {
         var (record, finished) = await jobs.UpdateAsync(id, current => !canFinish(current) ? null : current with
         {
@@ -36,6 +36,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
             FinishedAt = time.GetUtcNow(),
             Error = error,
             ComputeMs = computeMs,
+            Stages = stages,
             Result = result,
         }, cancellationToken);
         if (finished)

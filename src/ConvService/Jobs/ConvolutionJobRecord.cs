@@ -53,8 +53,10 @@ public sealed record ConvolutionJobRecord
     public string? Node { get; init; }
     /// <summary>How many times a worker started it (more than 1 only after a crash or restart).</summary>
     public int Attempts { get; init; }
-    /// <summary>Pure compute time of the last attempt.</summary>
+    /// <summary>Pure compute time of the last attempt (the convolution, with its fused checksum).</summary>
     public double? ComputeMs { get; init; }
+    /// <summary>Where the worker's time went in the last attempt, stage by stage (null until it succeeded).</summary>
+    public JobStages? Stages { get; init; }
     /// <summary>Summary of the result once succeeded.</summary>
     public JobResultSummary? Result { get; init; }
     /// <summary>Why it failed or was cancelled.</summary>
@@ -96,6 +98,17 @@ public sealed record GenerateSpec(int[]? Shape, string? Fill = "zeros", int Seed
 /// <param name="Min">Smallest value (null when empty).</param>
 /// <param name="Max">Largest value (null when empty).</param>
 /// <param name="Mean">Mean value (null when empty).</param>
-/// <param name="Sha256">SHA-256 of the little-endian float64 data, row-major.</param>
-/// <param name="ArrayId">Id of the result in the array store (usable as an input of another job).</param>
-public sealed record JobResultSummary(int[] Shape, double? Min, double? Max, double? Mean, string Sha256, string ArrayId);
+/// <param name="Sha256">Always null for results computed by this version: results are no longer hashed with SHA-256 on the
+/// job path (it cost as much as the convolution); use <paramref name="Checksum"/>. Results recorded by earlier versions keep theirs.</param>
+/// <param name="ArrayId">Id of the result in the array store (usable as an input of another job); derived from the job id.</param>
+/// <param name="Checksum">XXH3-128 over shape and data, computed while the convolution writes each band of rows
+/// (<c>xxh128:</c> + 32 hex digits; see README "Result ids and checksums"). Equal results have equal checksums.</param>
+public sealed record JobResultSummary(int[] Shape, double? Min, double? Max, double? Mean, string? Sha256, string ArrayId, string? Checksum = null);
+
+/// <summary>A worker's time on one job, in milliseconds, stage by stage: what the job path adds to the convolution.</summary>
+/// <param name="MarkRunningMs">Recording the job as running (one job-store update).</param>
+/// <param name="LoadInputsMs">Fetching image and kernel from the array store.</param>
+/// <param name="ConvolveMs">The convolution, with the checksum and statistics of each band fused into it.</param>
+/// <param name="SummarizeMs">Combining the band checksums and statistics into the result summary.</param>
+/// <param name="StoreMs">Storing the result (in memory: an index insert, or a byte comparison with an identical result; PostgreSQL: a copy).</param>
+public sealed record JobStages(double MarkRunningMs, double LoadInputsMs, double ConvolveMs, double SummarizeMs, double StoreMs);

@@ -1,62 +1,56 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using ConvService.Core.Arrays;
 
 namespace ConvService.Storage;
 
 /// <summary>
-/// Content ids. One SHA-256 pass over the little-endian float64 data gives the data digest (reported as a result's
-/// <c>sha256</c>); the id is SHA-256 over the shape (two little-endian int64) and that digest. One pass over the pixels
-/// yields both, so storing a result costs one hash, not two.
+/// Array ids: 64 lowercase hex digits, in two kinds.
+/// <list type="bullet">
+/// <item><b>Content ids</b> for what clients send (uploads, inline data, generated inputs): SHA-256 over the shape (two
+/// little-endian int64) and the SHA-256 of the little-endian float64 data. Collision-resistant, so the same content
+/// always has the same id and no one can craft a second array under someone else's id.</item>
+/// <item><b>Result ids</b> for what a job computes: SHA-256 of the job id, so a job re-run after a crash writes the
+/// same id (idempotent) without hashing its output with SHA-256 on the hot path. Results of the same computation (the
+/// same content-addressed inputs and options: convolution is deterministic) share one buffer in the store when their
+/// checksums agree, but keep their own ids: deleting one job's result never touches another's.</item>
+/// </list>
+/// Results stored before this scheme kept content ids; those ids still work as they are.
 /// </summary>
 public static class ArrayId
 {
     /// <summary>Length of an id in characters.</summary>
     public const int Length = 64;
 
-    /// <summary>The id and data digest of <paramref name="array"/>, from one pass over its data.</summary>
+    /// <summary>The content id, data SHA-256 and checksum of <paramref name="array"/> (for uploads and other client inputs).</summary>
     public static ArrayHash Compute(Array2D array)
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Array ids are defined over little-endian float64 bytes.");
         Span<byte> data = stackalloc byte[32];
         SHA256.HashData(MemoryMarshal.AsBytes(array.Span), data);
-        return FromDataDigest(array, data);
-    }
-
-    /// <summary>
-    /// <see cref="Compute(Array2D)"/>, and <paramref name="statistics"/> of the values from the same pass: the data is
-    /// hashed in chunks that fit in L2 and each chunk is summarised right after, while still in cache, where a
-    /// separate pass would read a result larger than the cache from memory a second time.
-    /// </summary>
-    public static ArrayHash Compute(Array2D array, ref ArrayStatistics statistics)
-    {
-        if (!BitConverter.IsLittleEndian)
-            throw new PlatformNotSupportedException("Array ids are defined over little-endian float64 bytes.");
-        const int ChunkValues = 16 * 1024; // 128 KB
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        ReadOnlySpan<double> values = array.Span;
-        for (int start = 0; start < values.Length; start += ChunkValues)
-        {
-            var chunk = values.Slice(start, Math.Min(ChunkValues, values.Length - start));
-            sha.AppendData(MemoryMarshal.AsBytes(chunk));
-            statistics.Add(chunk);
-        }
-        Span<byte> data = stackalloc byte[32];
-        sha.GetHashAndReset(data);
-        return FromDataDigest(array, data);
-    }
-
-    private static ArrayHash FromDataDigest(Array2D array, ReadOnlySpan<byte> data)
-    {
         Span<byte> header = stackalloc byte[16 + 32];
         BinaryPrimitives.WriteInt64LittleEndian(header, array.Rows);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], array.Cols);
         data.CopyTo(header[16..]);
         Span<byte> id = stackalloc byte[32];
         SHA256.HashData(header, id);
-        return new ArrayHash(Convert.ToHexStringLower(id), Convert.ToHexStringLower(data));
+        return new ArrayHash(Convert.ToHexStringLower(id), Convert.ToHexStringLower(data), ResultDigest.Of(array).Checksum);
+    }
+
+    /// <summary>
+    /// The id of job <paramref name="jobId"/>'s result, whose <see cref="ResultDigest"/> checksum is <paramref name="checksum"/>;
+    /// <paramref name="computation"/> names what was computed (inputs' content ids and options), so that repeats can share storage.
+    /// </summary>
+    public static ArrayHash ForResult(string jobId, string checksum, string computation)
+    {
+        Span<byte> id = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes("convservice/result/" + jobId), id);
+        Span<byte> key = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes("convservice/computation/" + computation), key);
+        return new ArrayHash(Convert.ToHexStringLower(id), DataSha256: null, checksum, Convert.ToHexStringLower(key));
     }
 
     /// <summary>True when <paramref name="id"/> has the form of an array id.</summary>
@@ -70,7 +64,10 @@ public static class ArrayId
     }
 }
 
-/// <summary>An array's content id and the SHA-256 of its data alone.</summary>
-/// <param name="Id">Content id (64 lowercase hex digits).</param>
-/// <param name="DataSha256">SHA-256 of the little-endian float64 data, row-major.</param>
-public readonly record struct ArrayHash(string Id, string DataSha256);
+/// <summary>An array's id, the SHA-256 of its data (content ids only) and its checksum.</summary>
+/// <param name="Id">Id (64 lowercase hex digits).</param>
+/// <param name="DataSha256">SHA-256 of the little-endian float64 data, row-major; null for results (see <see cref="ArrayId"/>).</param>
+/// <param name="Checksum"><see cref="ResultDigest"/> checksum: <c>xxh128:</c> + 32 hex digits.</param>
+/// <param name="Computation">Results only: SHA-256 naming the computation (content ids of the inputs and the options). Two results
+/// with the same computation and checksum are the same array (convolution is deterministic), so a store may keep it once.</param>
+public readonly record struct ArrayHash(string Id, string? DataSha256, string Checksum, string? Computation = null);

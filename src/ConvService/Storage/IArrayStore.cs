@@ -3,16 +3,16 @@ using ConvService.Core.Arrays;
 namespace ConvService.Storage;
 
 /// <summary>
-/// Content-addressed storage for images, kernels and results. Ids are SHA-256 of shape and data digest
-/// (<see cref="ArrayId"/>), so the same content always has the same id and writes are idempotent.
+/// Storage for images, kernels and results, by id (<see cref="ArrayId"/>: content ids for inputs, job-derived ids for
+/// results), so writes are idempotent. Identical contents may share one buffer behind several ids.
 /// </summary>
 public interface IArrayStore
 {
     /// <summary>
-    /// Stores an array (a no-op if the same content is already stored) under <paramref name="hash"/> (which must be
-    /// <see cref="ArrayId.Compute(Array2D)"/> of it, computed by the caller along with other work), and says whether the
-    /// store now references its buffer. When it does not (the content was already stored, or the store copied the
-    /// bytes elsewhere), the caller may reuse the buffer.
+    /// Stores an array under <paramref name="hash"/> (a no-op if that id is already stored): a content id from
+    /// <see cref="ArrayId.Compute(Array2D)"/> or a result id from <see cref="ArrayId.ForResult"/>, whose checksum the caller
+    /// computed along with other work. Says whether the store now references the buffer. When it does not (the id or an
+    /// identical content was already stored, or the store copied the bytes elsewhere), the caller may reuse the buffer.
     /// </summary>
     /// <exception cref="ArrayStoreFullException">The byte budget cannot make room.</exception>
     ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default);
@@ -72,12 +72,15 @@ public static class ArrayStoreExtensions
 /// <param name="Shape">[rows, cols].</param>
 /// <param name="Dtype">Always "float64": every input is converted on the way in.</param>
 /// <param name="Bytes">Data size in bytes.</param>
-/// <param name="Sha256">SHA-256 of the data alone (little-endian float64, row-major).</param>
-public sealed record StoredArrayInfo(string Id, int[] Shape, string Dtype, long Bytes, string Sha256)
+/// <param name="Sha256">SHA-256 of the data alone (little-endian float64, row-major) for uploaded and generated arrays;
+/// null for job results, which are not hashed with SHA-256 (their <paramref name="Checksum"/> identifies the content).</param>
+/// <param name="Checksum">XXH3-128 checksum of shape and data (<c>xxh128:</c> + 32 hex digits, see <c>ResultDigest</c>);
+/// null only for arrays stored by versions before it existed.</param>
+public sealed record StoredArrayInfo(string Id, int[] Shape, string Dtype, long Bytes, string? Sha256, string? Checksum)
 {
     /// <summary>Describes <paramref name="array"/> stored under <paramref name="hash"/>.</summary>
     public static StoredArrayInfo Of(ArrayHash hash, Array2D array) =>
-        new(hash.Id, [array.Rows, array.Cols], "float64", array.Length * sizeof(double), hash.DataSha256);
+        new(hash.Id, [array.Rows, array.Cols], "float64", array.Length * sizeof(double), hash.DataSha256, hash.Checksum);
 }
 
 /// <summary>What <see cref="IArrayStore.PutBufferAsync"/> did.</summary>

@@ -6,41 +6,68 @@ namespace ConvService.Storage;
 
 /// <summary>
 /// Array store in process memory, bounded by <see cref="LimitsOptions.ArrayStoreBytes"/>: when a new
-/// array does not fit, the least recently used unpinned arrays are evicted. Pinned arrays (inputs of
+/// array does not fit, the least recently used unpinned contents are evicted. Pinned arrays (inputs of
 /// queued or running jobs) are never evicted.
 /// </summary>
+/// <remarks>
+/// Ids map to contents, and the results of one computation are kept once: a result whose computation (inputs' content
+/// ids and options, <see cref="ArrayHash.Computation"/>) and checksum match a stored content shares that buffer, and the
+/// caller gets its own buffer back for reuse. So a benchmark's 200 repeats of two convolutions cost two buffers.
+/// Sharing is decided by what was computed, never by the checksum alone, whose lack of collision resistance could
+/// otherwise make two different arrays one; it needs no byte comparison (measured: 0.45 ms per 2.9 MB result, more
+/// than everything else the job path does). Deleting an id removes only that id; the content goes with its last id.
+/// </remarks>
 public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : IArrayStore
 {
-    private sealed class Entry(ArrayHash hash, Array2D array)
+    /// <summary>One buffer and the ids that name it.</summary>
+    private sealed class Content(Array2D array, string checksum, string? computation)
     {
-        public ArrayHash Hash { get; } = hash;
-        public string Id => Hash.Id;
         public Array2D Array { get; } = array;
+        public string Checksum { get; } = checksum;
+        public string? Computation { get; } = computation;
         public long Bytes => Array.Length * sizeof(double);
+        public List<string> Ids { get; } = [];
+        public int Pins; // over all its ids
+        public LinkedListNode<Content>? LruNode;
+    }
+
+    private sealed class Name(StoredArrayInfo info, Content content)
+    {
+        public StoredArrayInfo Info { get; } = info;
+        public Content Content { get; } = content;
         public int Pins;
-        public LinkedListNode<Entry>? LruNode;
     }
 
     private readonly long _budget = options.Value.Limits.ArrayStoreBytes;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly LinkedList<Entry> _lru = new(); // most recently used first
+    private readonly Dictionary<string, Name> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Content> _byComputation = new(StringComparer.Ordinal);
+    private readonly LinkedList<Content> _lru = new(); // most recently used first
     private long _bytes;
 
-    /// <summary>Bytes currently held.</summary>
+    /// <summary>Bytes currently held (each shared content once).</summary>
     public long Bytes { get { lock (_gate) return _bytes; } }
 
     /// <inheritdoc />
     public ValueTask<ArrayPutOutcome> PutBufferAsync(Array2D array, ArrayHash hash, CancellationToken cancellationToken = default)
     {
-        string id = hash.Id;
         long bytes = array.Length * sizeof(double);
+        var info = StoredArrayInfo.Of(hash, array);
         lock (_gate)
         {
-            if (_entries.TryGetValue(id, out var existing))
+            if (_names.TryGetValue(hash.Id, out var existing))
             {
-                Touch(existing);
-                return ValueTask.FromResult(new ArrayPutOutcome(StoredArrayInfo.Of(existing.Hash, existing.Array), KeptBuffer: false));
+                Touch(existing.Content);
+                return ValueTask.FromResult(new ArrayPutOutcome(existing.Info, KeptBuffer: false));
+            }
+            // The same computation with the same checksum: the same array. A differing checksum (which a deterministic
+            // convolution never gives) is stored on its own rather than trusted.
+            if (hash.Computation is { } computation && _byComputation.TryGetValue(computation, out var same)
+                && same.Checksum == hash.Checksum && same.Array.Rows == array.Rows && same.Array.Cols == array.Cols)
+            {
+                AddName(info, same);
+                Touch(same);
+                return ValueTask.FromResult(new ArrayPutOutcome(info, KeptBuffer: false));
             }
             if (bytes > _budget)
                 throw new ArrayStoreFullException(
@@ -49,18 +76,19 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
             for (var node = _lru.Last; _bytes + bytes > _budget && node is not null;)
             {
                 var previous = node.Previous;
-                if (node.Value.Pins == 0) Remove(node.Value);
+                if (node.Value.Pins == 0) RemoveContent(node.Value);
                 node = previous;
             }
             if (_bytes + bytes > _budget)
                 throw new ArrayStoreFullException(
                     $"The array store is full of arrays that queued or running jobs still need ({_bytes:N0} of {_budget:N0} bytes). " +
                     "Retry when some jobs have finished.", tooLargeEver: false);
-            var entry = new Entry(hash, array);
-            entry.LruNode = _lru.AddFirst(entry);
-            _entries.Add(id, entry);
+            var content = new Content(array, hash.Checksum, hash.Computation);
+            content.LruNode = _lru.AddFirst(content);
+            if (hash.Computation is not null) _byComputation.TryAdd(hash.Computation, content);
             _bytes += bytes;
-            return ValueTask.FromResult(new ArrayPutOutcome(StoredArrayInfo.Of(hash, array), KeptBuffer: true));
+            AddName(info, content);
+            return ValueTask.FromResult(new ArrayPutOutcome(info, KeptBuffer: true));
         }
     }
 
@@ -69,9 +97,9 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(id, out var entry)) return ValueTask.FromResult<Array2D?>(null);
-            Touch(entry);
-            return ValueTask.FromResult<Array2D?>(entry.Array);
+            if (!_names.TryGetValue(id, out var name)) return ValueTask.FromResult<Array2D?>(null);
+            Touch(name.Content);
+            return ValueTask.FromResult<Array2D?>(name.Content.Array);
         }
     }
 
@@ -79,7 +107,7 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     public ValueTask<StoredArrayInfo?> TryGetInfoAsync(string id, CancellationToken cancellationToken = default)
     {
         lock (_gate)
-            return ValueTask.FromResult(_entries.TryGetValue(id, out var entry) ? StoredArrayInfo.Of(entry.Hash, entry.Array) : null);
+            return ValueTask.FromResult(_names.TryGetValue(id, out var name) ? name.Info : null);
     }
 
     /// <inheritdoc />
@@ -87,9 +115,9 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(id, out var entry)) return ValueTask.FromResult(ArrayDeleteOutcome.NotFound);
-            if (entry.Pins > 0) return ValueTask.FromResult(ArrayDeleteOutcome.InUse);
-            Remove(entry);
+            if (!_names.TryGetValue(id, out var name)) return ValueTask.FromResult(ArrayDeleteOutcome.NotFound);
+            if (name.Pins > 0) return ValueTask.FromResult(ArrayDeleteOutcome.InUse);
+            RemoveName(id, name);
             return ValueTask.FromResult(ArrayDeleteOutcome.Deleted);
         }
     }
@@ -99,9 +127,10 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(id, out var entry)) return ValueTask.FromResult(false);
-            entry.Pins++;
-            Touch(entry);
+            if (!_names.TryGetValue(id, out var name)) return ValueTask.FromResult(false);
+            name.Pins++;
+            name.Content.Pins++;
+            Touch(name.Content);
             return ValueTask.FromResult(true);
         }
     }
@@ -110,24 +139,48 @@ public sealed class InMemoryArrayStore(IOptions<ConvServiceOptions> options) : I
     public ValueTask UnpinAsync(string id, CancellationToken cancellationToken = default)
     {
         lock (_gate)
-            if (_entries.TryGetValue(id, out var entry) && entry.Pins > 0) entry.Pins--;
+        {
+            if (_names.TryGetValue(id, out var name) && name.Pins > 0)
+            {
+                name.Pins--;
+                name.Content.Pins--;
+            }
+        }
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public ValueTask<bool> PingAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(true);
 
-    private void Touch(Entry entry)
+    private void AddName(StoredArrayInfo info, Content content)
     {
-        if (entry.LruNode is null || entry.LruNode == _lru.First) return;
-        _lru.Remove(entry.LruNode);
-        _lru.AddFirst(entry.LruNode);
+        _names.Add(info.Id, new Name(info, content));
+        content.Ids.Add(info.Id);
     }
 
-    private void Remove(Entry entry)
+    private void RemoveName(string id, Name name)
     {
-        _entries.Remove(entry.Id);
-        if (entry.LruNode is not null) _lru.Remove(entry.LruNode);
-        _bytes -= entry.Bytes;
+        _names.Remove(id);
+        var content = name.Content;
+        content.Ids.Remove(id);
+        if (content.Ids.Count == 0) RemoveContent(content);
+    }
+
+    private void Touch(Content content)
+    {
+        if (content.LruNode is null || content.LruNode == _lru.First) return;
+        _lru.Remove(content.LruNode);
+        _lru.AddFirst(content.LruNode);
+    }
+
+    /// <summary>Evicts a content with every id that names it (only unpinned contents are evicted).</summary>
+    private void RemoveContent(Content content)
+    {
+        foreach (var id in content.Ids) _names.Remove(id);
+        if (content.Computation is { } computation && _byComputation.TryGetValue(computation, out var indexed) && ReferenceEquals(indexed, content))
+            _byComputation.Remove(computation);
+        if (content.LruNode is not null) _lru.Remove(content.LruNode);
+        content.LruNode = null;
+        _bytes -= content.Bytes;
     }
 }

@@ -1,3 +1,4 @@
+using ConvService.Core.Arrays;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -27,10 +28,10 @@ internal static class PgNodes
     public static string Body(int size, int kernel, int seed) =>
         $$$"""{"image": {"generate": {"shape": [{{{size}}}, {{{size}}}], "fill": "normal", "seed": {{{seed}}}}}, "kernel": {"generate": {"shape": [{{{kernel}}}, {{{kernel}}}], "fill": "uniform", "seed": {{{seed + 1}}}}}, "mode": "same", "method": "naive"}""";
 
-    /// <summary>SHA-256 of the result <see cref="Body"/> must produce, computed in-process by the same core.</summary>
-    public static string ExpectedSha(int size, int kernel, int seed) => ArrayId.Compute(Convolver.Convolve2D(
+    /// <summary>Checksum of the result <see cref="Body"/> must produce, computed in-process by the same core.</summary>
+    public static string ExpectedChecksum(int size, int kernel, int seed) => ResultDigest.Of(Convolver.Convolve2D(
         ArrayGenerator.Generate(size, size, FillKind.Normal, seed), ArrayGenerator.Generate(kernel, kernel, FillKind.Uniform, seed + 1),
-        new ConvolutionOptions(Mode: ConvolutionMode.Same, Method: ConvolutionMethod.Naive))).DataSha256;
+        new ConvolutionOptions(Mode: ConvolutionMode.Same, Method: ConvolutionMethod.Naive))).Checksum;
 
     public static async Task<string> SubmitAsync(HttpClient client, string body)
     {

@@ -1,3 +1,4 @@
+using ConvService.Core.Arrays;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -28,7 +29,7 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
             var job = jobs[ids[i]];
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.Equal(1, job.GetProperty("attempts").GetInt32());
-            Assert.Equal(PgNodes.ExpectedSha(64, 5, i), job.GetProperty("result").GetProperty("sha256").GetString());
+            Assert.Equal(PgNodes.ExpectedChecksum(64, 5, i), job.GetProperty("result").GetProperty("checksum").GetString());
         }
         var ranOn = jobs.Values.GroupBy(j => j.GetProperty("node").GetString()).ToDictionary(g => g.Key!, g => g.Count());
         output.WriteLine("jobs per node: " + string.Join(", ", ranOn.Select(p => $"{p.Key}={p.Value}")));
@@ -48,14 +49,15 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
     public async Task Restart_KeepsQueuedJobsAndStoredResults()
     {
         await using var db = await TestDatabase.CreateAsync();
-        string earlierId, earlierSha;
+        string earlierId, earlierSha, earlierArrayId;
         var pending = new List<(string Id, int Size, int Kernel, int Seed)>();
         using (var first = PgNodes.Create(db.ConnectionString, "first", workers: 1))
         {
             using var client = first.CreateClient();
             var earlier = await client.SubmitAndWaitAsync(PgNodes.Body(50, 5, 1));
             earlierId = earlier.GetProperty("id").GetString()!;
-            earlierSha = earlier.GetProperty("result").GetProperty("sha256").GetString()!;
+            earlierSha = earlier.GetProperty("result").GetProperty("checksum").GetString()!;
+            earlierArrayId = earlier.GetProperty("result").GetProperty("arrayId").GetString()!;
 
             // One long job occupies the only worker; the small ones behind it are still queued at shutdown.
             // 400² ⊛ 31² naive is ~150 M multiply-adds: long enough to still be running when the node stops.
@@ -77,7 +79,7 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
         foreach (var (id, size, kernel, seed) in pending)
         {
             Assert.Equal("succeeded", jobs[id].GetProperty("status").GetString());
-            Assert.Equal(PgNodes.ExpectedSha(size, kernel, seed), jobs[id].GetProperty("result").GetProperty("sha256").GetString());
+            Assert.Equal(PgNodes.ExpectedChecksum(size, kernel, seed), jobs[id].GetProperty("result").GetProperty("checksum").GetString());
             if (!unfinished.Contains(id)) continue;
             Assert.Equal("second", jobs[id].GetProperty("node").GetString());
             // A job the first node had started (and was stopped in) runs a second time; a queued one for the first time.
@@ -88,8 +90,15 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
         var npy = await client2.SendAsync(ApiClient.Get($"/convolutions/{earlierId}/result", "application/x-npy"));
         Assert.Equal(HttpStatusCode.OK, npy.StatusCode);
         var result = Core.Npy.NpyCodec.Read(await npy.Content.ReadAsByteArrayAsync(), long.MaxValue);
-        Assert.Equal(earlierSha, Storage.ArrayId.Compute(result).DataSha256);
-        Assert.Equal(PgNodes.ExpectedSha(50, 5, 1), earlierSha);
+        Assert.Equal(earlierSha, ResultDigest.Of(result).Checksum);
+        Assert.Equal(PgNodes.ExpectedChecksum(50, 5, 1), earlierSha);
+
+        // Ids are stable across the restart: the job still names the same result id (derived from the job id), which still resolves.
+        var again = await PgNodes.GetJobAsync(client2, earlierId);
+        Assert.Equal(earlierArrayId, again.GetProperty("result").GetProperty("arrayId").GetString());
+        Assert.Equal(Storage.ArrayId.ForResult(earlierId, "", "").Id, earlierArrayId);
+        var info = await (await client2.GetAsync($"/arrays/{earlierArrayId}")).ReadJsonAsync();
+        Assert.Equal(earlierSha, info.GetProperty("checksum").GetString());
     }
 
     [SkippableFact]
@@ -134,7 +143,7 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
         {
             output.WriteLine($"{id}: attempts {jobs[id].GetProperty("attempts").GetInt32()}, finished {jobs[id].GetProperty("finishedAt").GetDateTimeOffset():HH:mm:ss.fff}");
             Assert.Equal("succeeded", jobs[id].GetProperty("status").GetString());
-            Assert.Equal(PgNodes.ExpectedSha(100, 11, seed), jobs[id].GetProperty("result").GetProperty("sha256").GetString());
+            Assert.Equal(PgNodes.ExpectedChecksum(100, 11, seed), jobs[id].GetProperty("result").GetProperty("checksum").GetString());
         }
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
     }
@@ -206,7 +215,7 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
             {
                 var job = jobs[id];
                 Assert.Equal("succeeded", job.GetProperty("status").GetString());
-                Assert.Equal(PgNodes.ExpectedSha(180, 19, seed), job.GetProperty("result").GetProperty("sha256").GetString());
+                Assert.Equal(PgNodes.ExpectedChecksum(180, 19, seed), job.GetProperty("result").GetProperty("checksum").GetString());
                 Assert.InRange(job.GetProperty("attempts").GetInt32(), 1, 2);
             }
             foreach (var job in recovered)

@@ -48,6 +48,38 @@ public sealed class PostgresStoreTests
     }
 
     [SkippableFact]
+    public async Task Schema_FromAnEarlierVersion_IsMigrated_AndItsArraysKeepWorking()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        // The arrays table as versions before result checksums created it: sha256 required, no checksum column.
+        await using (var source = NpgsqlDataSource.Create(db.ConnectionString))
+        await using (var command = source.CreateCommand($"""
+            CREATE SCHEMA {PostgresDatabase.Schema};
+            CREATE TABLE {PostgresDatabase.Schema}.arrays (id text COLLATE "C" PRIMARY KEY, rows integer NOT NULL, cols integer NOT NULL,
+                bytes bigint NOT NULL, sha256 text NOT NULL, data bytea NOT NULL, created timestamptz NOT NULL DEFAULT now(),
+                last_used timestamptz NOT NULL DEFAULT now());
+            INSERT INTO {PostgresDatabase.Schema}.arrays (id, rows, cols, bytes, sha256, data)
+                VALUES ('{new string('c', 64)}', 1, 1, 8, '{new string('d', 64)}', '\x000000000000f03f'::bytea);
+            """))
+            await command.ExecuteNonQueryAsync();
+
+        await using var node = new Node(db.ConnectionString);
+        var old = await node.Arrays.TryGetInfoAsync(new string('c', 64));
+        Assert.NotNull(old);
+        Assert.Equal(new string('d', 64), old.Sha256);
+        Assert.Null(old.Checksum); // stored before checksums existed
+        Assert.Equal(1.0, (await node.Arrays.TryGetAsync(new string('c', 64)))!.Data[0]);
+
+        // A result (no SHA-256) stores into the migrated table and reads back with its checksum.
+        var result = Filled(3, 4, 0.5);
+        string checksum = ResultDigest.Of(result).Checksum;
+        var put = await node.Arrays.PutBufferAsync(result, ArrayId.ForResult("0193a1b2c3d4e5f60718293a4b5c6d7e", checksum, "k"));
+        var info = await node.Arrays.TryGetInfoAsync(put.Info.Id);
+        Assert.Null(info!.Sha256);
+        Assert.Equal(checksum, info.Checksum);
+    }
+
+    [SkippableFact]
     public async Task Arrays_PutThenGet_ReturnsTheSameBitsShapeAndContentId()
     {
         await using var db = await TestDatabase.CreateAsync();

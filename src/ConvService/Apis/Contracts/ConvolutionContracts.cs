@@ -105,7 +105,8 @@ public sealed record ConvolutionJobResponse(
         new JobTiming(
             r.StartedAt is { } s ? (s - r.SubmittedAt).TotalMilliseconds : null,
             r.ComputeMs,
-            r.FinishedAt is { } f ? (f - r.SubmittedAt).TotalMilliseconds : null),
+            r.FinishedAt is { } f ? (f - r.SubmittedAt).TotalMilliseconds : null,
+            r.Stages),
         r.Result, r.Error);
 }
 
@@ -113,7 +114,8 @@ public sealed record ConvolutionJobResponse(
 /// <param name="QueueMs">Submitted → started.</param>
 /// <param name="ComputeMs">The convolution alone.</param>
 /// <param name="TotalMs">Submitted → finished.</param>
-public sealed record JobTiming(double? QueueMs, double? ComputeMs, double? TotalMs);
+/// <param name="Stages">The worker's time by stage (mark running, load inputs, convolve, summarize, store) once succeeded.</param>
+public sealed record JobTiming(double? QueueMs, double? ComputeMs, double? TotalMs, JobStages? Stages = null);
 
 /// <summary>A page of jobs, newest first.</summary>
 /// <param name="Items">The jobs.</param>

@@ -74,11 +74,12 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
         string id = hash.Id;
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         await using (var insert = new NpgsqlCommand(
-            $"INSERT INTO {S}.arrays (id, rows, cols, bytes, sha256, data) VALUES (@id, @rows, @cols, @bytes, @sha256, @data) ON CONFLICT (id) DO NOTHING",
+            $"INSERT INTO {S}.arrays (id, rows, cols, bytes, sha256, checksum, data) VALUES (@id, @rows, @cols, @bytes, @sha256, @checksum, @data) ON CONFLICT (id) DO NOTHING",
             connection, transaction))
         {
             insert.Parameters.AddWithValue("id", hash.Id);
-            insert.Parameters.AddWithValue("sha256", hash.DataSha256);
+            insert.Parameters.AddWithValue("sha256", (object?)hash.DataSha256 ?? DBNull.Value);
+            insert.Parameters.AddWithValue("checksum", hash.Checksum);
             insert.Parameters.AddWithValue("rows", array.Rows);
             insert.Parameters.AddWithValue("cols", array.Cols);
             insert.Parameters.AddWithValue("bytes", bytes);
@@ -212,11 +213,12 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
         if (!ArrayId.IsWellFormed(id)) return null;
         return await database.RunAsync(async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand($"SELECT rows, cols, bytes, sha256 FROM {S}.arrays WHERE id = @id", connection);
+            await using var command = new NpgsqlCommand($"SELECT rows, cols, bytes, sha256, checksum FROM {S}.arrays WHERE id = @id", connection);
             command.Parameters.AddWithValue("id", id);
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, ct);
             if (!await reader.ReadAsync(ct)) return null;
-            return new StoredArrayInfo(id, [reader.GetInt32(0), reader.GetInt32(1)], "float64", reader.GetInt64(2), reader.GetString(3));
+            return new StoredArrayInfo(id, [reader.GetInt32(0), reader.GetInt32(1)], "float64", reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4));
         }, safeToRetry: true, cancellationToken);
     }
 

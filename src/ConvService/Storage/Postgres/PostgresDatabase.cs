@@ -26,7 +26,8 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             rows      integer     NOT NULL,
             cols      integer     NOT NULL,
             bytes     bigint      NOT NULL,
-            sha256    text        NOT NULL,
+            sha256    text        NULL,
+            checksum  text        NULL,
             data      bytea       NOT NULL,
             created   timestamptz NOT NULL DEFAULT now(),
             last_used timestamptz NOT NULL DEFAULT now()
@@ -38,6 +39,10 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             pin_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             array_id text COLLATE "C" NOT NULL REFERENCES {Schema}.arrays (id)
         );
+        -- Results are no longer hashed with SHA-256 (their ids derive from the job id); the checksum column is new.
+        -- Both statements are no-ops on a database this version created, and migrate one an earlier version created.
+        ALTER TABLE {Schema}.arrays ALTER COLUMN sha256 DROP NOT NULL;
+        ALTER TABLE {Schema}.arrays ADD COLUMN IF NOT EXISTS checksum text NULL;
         CREATE INDEX IF NOT EXISTS array_pins_array ON {Schema}.array_pins (array_id);
         -- The byte total the budget is checked against, in 16 stripes (by the id's first hex digit) so concurrent puts
         -- do not queue on one row; the total is their sum. Kept in step with arrays inside the same transactions.
