@@ -1,6 +1,8 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text.Json;
+using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Core.Generators;
 
@@ -27,14 +29,15 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         Assert.Equal(Environment.ProcessorCount, env.GetProperty("processorCount").GetInt32());
         Assert.False(string.IsNullOrEmpty(env.GetProperty("simd").GetString()));
 
-        // The checksum is SHA-256 over each output's SHA-256, in order: recompute it with the naive oracle.
+        // The checksum is SHA-256 over each output's checksum (ResultDigest, as a job result's), in order: recompute it
+        // from the outputs of the method the benchmark planned.
         var image = ArrayGenerator.Generate(64, 50, FillKind.Normal, 5);
         var kernels = new[] { ArrayGenerator.Generate(3, 4, FillKind.Normal, 11), ArrayGenerator.Generate(3, 4, FillKind.Normal, 12) };
         using var expected = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (int i = 0; i < 6; i++)
         {
             var output = Convolver.Convolve2D(image, kernels[i % 2], new ConvolutionOptions(StrideY: 2, StrideX: 3, Method: ConvolutionMethod.Direct));
-            expected.AppendData(SHA256.HashData(MemoryMarshal.AsBytes(output.Span)));
+            expected.AppendData(System.Text.Encoding.ASCII.GetBytes(ResultDigest.Of(output).Checksum));
         }
         string checksum = Convert.ToHexStringLower(expected.GetHashAndReset());
 
@@ -51,6 +54,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
             Assert.True(wall.GetProperty("median").GetDouble() <= wall.GetProperty("max").GetDouble());
             Assert.True(r.GetProperty("speedup").GetDouble() > 0);
             Assert.True(r.GetProperty("throughputPerSecond").GetDouble() > 0);
+            AssertBreakdownAddsUp(r);
         }
         Assert.Equal(new[] { "serial", "parallel", "parallel-rows", "hangfire" }, names);
         Assert.Equal(1.0, results[0].GetProperty("speedup").GetDouble());
@@ -139,6 +143,38 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         using var client = factory.CreateClient();
         await (await client.GetAsync("/benchmarks/" + new string('f', 32))).AssertProblemAsync(HttpStatusCode.NotFound);
         await (await client.GetAsync("/benchmarks/nope/chart.svg")).AssertProblemAsync(HttpStatusCode.NotFound, "32 lowercase hex");
+    }
+
+    /// <summary>
+    /// The breakdown's parts add up to the worker time per convolution (within 5 %), and that time, × convolutions ÷ workers,
+    /// is a wall time the strategy actually took (between its fastest and slowest repetition, 5 % either side).
+    /// </summary>
+    private static void AssertBreakdownAddsUp(JsonElement result)
+    {
+        string strategy = result.GetProperty("strategy").GetString()!;
+        var b = result.GetProperty("breakdown");
+        double perConvolution = b.GetProperty("workerMsPerConvolution").GetDouble();
+        double parts = b.GetProperty("convolveMs").GetDouble() + b.GetProperty("otherMs").GetDouble();
+        foreach (var stage in new[] { "markRunningMs", "loadInputsMs", "summarizeMs", "storeMs" })
+        {
+            var value = b.GetProperty(stage);
+            if (strategy == "hangfire")
+            {
+                Assert.True(value.GetDouble() >= 0, $"{strategy} {stage} = {value}");
+                parts += value.GetDouble();
+            }
+            else Assert.Equal(JsonValueKind.Null, value.ValueKind);
+        }
+        Assert.True(b.GetProperty("convolveMs").GetDouble() > 0, strategy);
+        Assert.True(Math.Abs(parts - perConvolution) <= 0.05 * perConvolution, $"{strategy}: parts {parts} vs {perConvolution}");
+        double wall = perConvolution * result.GetProperty("convolutions").GetInt32() / result.GetProperty("workers").GetInt32();
+        var wallMs = result.GetProperty("wallMs");
+        Assert.InRange(wall, 0.95 * wallMs.GetProperty("min").GetDouble(), 1.05 * wallMs.GetProperty("max").GetDouble());
+        if (strategy == "hangfire")
+        {
+            Assert.True(b.GetProperty("enqueueMs").GetDouble() > 0);
+            Assert.True(b.GetProperty("queueWaitMs").GetDouble() >= 0);
+        }
     }
 }
 

@@ -112,6 +112,8 @@ public sealed record BenchmarkReport
     public IReadOnlyList<StrategyResult> Results { get; init; } = [];
     /// <summary>True only when every strategy and repetition produced identical outputs.</summary>
     public bool? ResultsAgree { get; init; }
+    /// <summary>What makes these figures unrepresentative (a Debug build, JIT settings, other jobs running…); empty when nothing does.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>One-paragraph reading of the results.</summary>
     public string? Summary { get; init; }
     /// <summary>Why it failed or was cancelled.</summary>
@@ -136,9 +138,11 @@ public sealed record BenchmarkProgress(long Completed, long Total);
 /// <param name="GcMode">Garbage collector mode.</param>
 /// <param name="ConcurrentJobs">Most other convolution jobs seen queued or running during the benchmark (0 = undisturbed).</param>
 /// <param name="Node">Node that ran the benchmark.</param>
+/// <param name="Build">Release, or Debug when the service or its numeric core was compiled without optimisation (timings then mean little).</param>
+/// <param name="TieredCompilation">Whether the JIT recompiles hot methods while running (off in the shipped configuration: it recompiled the timed code mid-run).</param>
 public sealed record BenchmarkEnvironment(
     int ProcessorCount, int WorkerCount, int HangfireWorkers, string Os, string Runtime, string Cpu, string Simd, string GcMode,
-    int ConcurrentJobs, string Node);
+    int ConcurrentJobs, string Node, string Build = "Release", bool TieredCompilation = false);
 
 /// <summary>One strategy's measurements over the repetitions.</summary>
 /// <param name="Strategy">serial | parallel | parallel-rows | hangfire.</param>
@@ -150,11 +154,39 @@ public sealed record BenchmarkEnvironment(
 /// <param name="Speedup">Serial median wall ÷ this median wall (null without a serial run).</param>
 /// <param name="Efficiency">Speedup ÷ workers.</param>
 /// <param name="OverheadPerJobMs">Worker time per convolution beyond its compute: median wall × workers ÷ convolutions − median compute.</param>
-/// <param name="Checksum">SHA-256 over the SHA-256 of every output's data, in order.</param>
+/// <param name="Checksum">SHA-256 over every output's checksum (XXH3-128 of shape and data, as a job result's <c>checksum</c>), in order.</param>
 /// <param name="Nodes">For hangfire: convolutions run per node.</param>
+/// <param name="Breakdown">Where the workers' time went, per convolution.</param>
 public sealed record StrategyResult(
     string Strategy, int Convolutions, int Workers, TimeStats WallMs, TimeStats PerConvolutionMs, double ThroughputPerSecond,
-    double? Speedup, double? Efficiency, double OverheadPerJobMs, string Checksum, IReadOnlyDictionary<string, int>? Nodes);
+    double? Speedup, double? Efficiency, double OverheadPerJobMs, string Checksum, IReadOnlyDictionary<string, int>? Nodes,
+    StrategyBreakdown? Breakdown = null);
+
+/// <summary>
+/// Where a strategy's worker time went, in milliseconds per convolution, as means over the measured repetitions:
+/// <see cref="ConvolveMs"/> + the job stages + <see cref="OtherMs"/> = <see cref="WorkerMsPerConvolution"/>.
+/// The job stages are null for the thread strategies, which have none.
+/// </summary>
+/// <param name="WorkerMsPerConvolution">Mean wall time × workers ÷ convolutions: the worker time one convolution costs.</param>
+/// <param name="ConvolveMs">The convolution, with its fused checksum and statistics.</param>
+/// <param name="MarkRunningMs">hangfire: recording the job as running.</param>
+/// <param name="LoadInputsMs">hangfire: fetching image and kernel from the array store.</param>
+/// <param name="SummarizeMs">hangfire: combining band checksums and statistics into the summary.</param>
+/// <param name="StoreMs">hangfire: storing the result.</param>
+/// <param name="OtherMs">The rest. hangfire: Hangfire's fetch and state changes, the outcome record, and workers idle while
+/// the run ramps up and drains; thread strategies: uneven shares and the hand-off to the threads.</param>
+/// <param name="EnqueueMs">hangfire: the benchmark's own time to submit one job (on the benchmark worker, not a convolution worker).</param>
+/// <param name="QueueWaitMs">hangfire: median submitted → started (jobs wait behind each other: not worker time).</param>
+public sealed record StrategyBreakdown(
+    double WorkerMsPerConvolution, double ConvolveMs, double? MarkRunningMs, double? LoadInputsMs, double? SummarizeMs, double? StoreMs,
+    double OtherMs, double? EnqueueMs, double? QueueWaitMs);
+
+/// <summary>What a benchmark run produced.</summary>
+/// <param name="Results">One per strategy, in request order.</param>
+/// <param name="Environment">Where it ran.</param>
+/// <param name="Agree">True when every output of every strategy and repetition was identical.</param>
+/// <param name="Warnings">What makes the figures unrepresentative.</param>
+public sealed record BenchmarkOutcome(IReadOnlyList<StrategyResult> Results, BenchmarkEnvironment Environment, bool Agree, IReadOnlyList<string> Warnings);
 
 /// <summary>Summary statistics in milliseconds.</summary>
 /// <param name="Median">Median.</param>

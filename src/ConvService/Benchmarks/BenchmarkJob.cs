@@ -29,14 +29,15 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
         using var registration = signals.Running(benchmarkId, userCancel);
         try
         {
-            var (results, environment, agree) = await runner.RunAsync(report, BenchmarkPlanner.JobTemplate(report), userCancel.Token);
+            var outcome = await runner.RunAsync(report, BenchmarkPlanner.JobTemplate(report), userCancel.Token);
             await FinishAsync(benchmarkId, current => current with
             {
                 Status = JobStatus.Succeeded,
-                Results = results,
-                Environment = environment,
-                ResultsAgree = agree,
-                Summary = BenchmarkSummary.Describe(results, environment, agree),
+                Results = outcome.Results,
+                Environment = outcome.Environment,
+                ResultsAgree = outcome.Agree,
+                Warnings = outcome.Warnings,
+                Summary = BenchmarkSummary.Describe(outcome.Results, outcome.Environment, outcome.Agree, outcome.Warnings),
                 Progress = current.Progress with { Completed = current.Progress.Total },
             });
         }

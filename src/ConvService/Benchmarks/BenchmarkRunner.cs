@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using ConvService.Apis;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
@@ -17,12 +18,13 @@ namespace ConvService.Benchmarks;
 
 /// <summary>
 /// Runs a planned benchmark: warm-up, then repetitions interleaved across strategies (serial, parallel, …,
-/// serial, parallel, …) so machine noise falls on every strategy alike. Every strategy hashes each output once,
-/// so the comparison is fair and the outputs can be compared.
+/// serial, parallel, …) so machine noise falls on every strategy alike. Every output gets the same
+/// <see cref="ResultDigest"/> checksum, fused into the convolution as the job path does it, so the strategies do the
+/// same work and their outputs can be compared.
 /// </summary>
 public sealed class BenchmarkRunner(
     IArrayStore arrays, IJobStore jobs, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
-    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options)
+    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads)
 {
     private readonly ConvServiceOptions _options = options.Value;
 
@@ -36,11 +38,12 @@ public sealed class BenchmarkRunner(
         public long Completed;
     }
 
-    private sealed record RunMeasurement(double WallMs, double[] ComputeMs, byte[][] Digests, Dictionary<string, int>? Nodes);
+    /// <summary>One repetition of one strategy. <paramref name="Stages"/> and the enqueue/queue times only for hangfire.</summary>
+    private sealed record RunMeasurement(double WallMs, double[] ComputeMs, string[] Checksums, Dictionary<string, int>? Nodes,
+        JobStages[]? Stages = null, double EnqueueMs = 0, double[]? QueueWaitMs = null);
 
-    /// <summary>Measures every strategy; returns results, environment and whether outputs agree.</summary>
-    public async Task<(IReadOnlyList<StrategyResult> Results, BenchmarkEnvironment Environment, bool Agree)> RunAsync(
-        BenchmarkReport report, ConvolutionJobRecord template, CancellationToken cancellationToken)
+    /// <summary>Measures every strategy; returns results, environment, whether outputs agree, and warnings about the run.</summary>
+    public async Task<BenchmarkOutcome> RunAsync(BenchmarkReport report, ConvolutionJobRecord template, CancellationToken cancellationToken)
     {
         var plan = report.Request;
         var image = await arrays.TryGetAsync(plan.Image.ArrayId, cancellationToken)
@@ -51,7 +54,7 @@ public sealed class BenchmarkRunner(
                 ?? throw new InvalidOperationException("A benchmark filter is no longer in the array store; submit the benchmark again.");
 
         var coreOptions = RequestParsing.ToCoreOptions(template.Request, template.Method);
-        int workers = _options.EffectiveWorkers;
+        int workers = Math.Min(_options.EffectiveWorkers, threads.Count);
         var progress = LiveProgress.GetOrAdd(report.Id, static _ => new StrongBox());
         // Sampled between strategy runs, when none of this benchmark's own jobs are active: anything counted is someone else's.
         int concurrent = await jobs.CountActiveAsync(cancellationToken);
@@ -95,69 +98,67 @@ public sealed class BenchmarkRunner(
         bool agree = true;
         foreach (var runs in measurements.Values)
             foreach (var run in runs)
-                agree &= Checksum(run.Digests) == results[0].Checksum;
+                agree &= Checksum(run.Checksums) == results[0].Checksum;
 
+        var build = BuildInfo.Current;
         var environment = new BenchmarkEnvironment(
             Environment.ProcessorCount, workers, hangfireWorkers, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
             CpuModel(), SimdDescription(), (GCSettings.IsServerGC ? "server" : "workstation") + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"),
-            concurrent, _options.EffectiveNodeName);
-        return (results, environment, agree);
+            concurrent, _options.EffectiveNodeName, build.Configuration, build.TieredCompilation);
+        return new BenchmarkOutcome(results, environment, agree, Warnings(build, environment));
+    }
+
+    /// <summary>What makes this run's figures unrepresentative, in words a user can act on.</summary>
+    internal static IReadOnlyList<string> Warnings(BuildInfo build, BenchmarkEnvironment environment)
+    {
+        var warnings = new List<string>(build.Warnings);
+        if (environment.ConcurrentJobs > 0)
+            warnings.Add($"{environment.ConcurrentJobs} other convolution job(s) were queued or running during the benchmark: its timings are disturbed. " +
+                "Run it again on an idle service.");
+        if (environment.WorkerCount > environment.ProcessorCount)
+            warnings.Add($"{environment.WorkerCount} workers on {environment.ProcessorCount} processors: the parallel strategies are oversubscribed. " +
+                "Set ConvService:Workers to 0 (one per processor).");
+        return warnings;
     }
 
     /// <summary>
-    /// Serial (threads = 1) and parallel (threads = workers): the same convolutions spread over a fixed number of
-    /// threads, one convolution per thread at a time, each output hashed once.
+    /// Serial (threads = 1) and parallel (threads = workers): the same convolutions spread over a fixed number of the
+    /// persistent <see cref="BenchmarkThreads"/>, one convolution per thread at a time, each output checksummed as it is written.
     /// </summary>
-    private static RunMeasurement RunThreads(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options, int threads,
+    private RunMeasurement RunThreads(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options, int threadCount,
         StrongBox progress, CancellationToken cancellationToken)
     {
         int n = iterations * kernels.Length;
         var compute = new double[n];
-        var digests = new byte[n][];
-        // One output buffer per thread, reused: each output is hashed and dropped, as a loop over convolve2d drops its
-        // results, and a reused buffer is warm where a fresh one pays a page fault per 4 KB (see ResultBufferPool).
-        // The hangfire strategy gets the same from the pool once the first result of each filter is stored.
+        var checksums = new string[n];
+        // One output buffer and digest per thread, reused: each output is checksummed and dropped, as a loop over convolve2d
+        // drops its results, and a reused buffer is warm where a fresh one pays a page fault per 4 KB (see ResultBufferPool).
+        // The hangfire strategy gets the same from the pool and the store's sharing of identical results.
         var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernels[0].Rows, kernels[0].Cols, options);
-        var outputs = new Array2D[threads];
-        for (int t = 0; t < threads; t++) outputs[t] = Array2D.CreateUninitialized(rows, cols);
+        var outputs = new Array2D[threadCount];
+        var digests = new ResultDigest[threadCount];
+        for (int t = 0; t < threadCount; t++)
+        {
+            outputs[t] = Array2D.CreateUninitialized(rows, cols);
+            digests[t] = new ResultDigest(rows, cols);
+        }
         long start = Stopwatch.GetTimestamp();
-        if (threads == 1)
+        // Static round-robin: no work stealing in the measurement, one convolution per thread at a time.
+        threads.Run(threadCount, t =>
         {
-            for (int i = 0; i < n; i++) ConvolveOne(i, outputs[0]);
-        }
-        else
-        {
-            // Static round-robin over dedicated threads: no work stealing in the measurement, one convolution per thread at a time.
-            var pool = new Thread[threads];
-            Exception? failure = null;
-            for (int t = 0; t < threads; t++)
+            for (int i = t; i < n; i += threadCount)
             {
-                int first = t;
-                var output = outputs[t];
-                pool[t] = new Thread(() =>
-                {
-                    try { for (int i = first; i < n; i += threads) ConvolveOne(i, output); }
-                    catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
-                }) { IsBackground = true, Name = $"benchmark-{t}" };
-                pool[t].Start();
+                long t0 = Stopwatch.GetTimestamp();
+                digests[t].Reset(rows, cols);
+                Convolver.Convolve2D(image, kernels[i % kernels.Length], options, outputs[t], digests[t], cancellationToken);
+                checksums[i] = digests[t].Finish().Checksum;
+                compute[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                Interlocked.Increment(ref progress.Completed);
             }
-            foreach (var thread in pool) thread.Join();
-            if (failure is not null) ExceptionDispatchInfoThrow(failure);
-        }
+        });
         double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        return new RunMeasurement(wall, compute, digests, null);
-
-        void ConvolveOne(int i, Array2D output)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            Convolver.Convolve2D(image, kernels[i % kernels.Length], options, output, cancellationToken);
-            digests[i] = SHA256.HashData(MemoryMarshal.AsBytes(output.Span));
-            compute[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            Interlocked.Increment(ref progress.Completed);
-        }
+        return new RunMeasurement(wall, compute, checksums, null);
     }
-
-    private static void ExceptionDispatchInfoThrow(Exception e) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
 
     /// <summary>
     /// Every convolution as a Hangfire job — the same <see cref="ConvolutionJob"/> that POST /convolutions runs —
@@ -182,23 +183,28 @@ public sealed class BenchmarkRunner(
                 var record = await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken);
                 ids[i] = record.Id;
             }
+            double enqueueMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             var compute = new double[n];
-            var digests = new byte[n][];
+            var checksums = new string[n];
+            var stages = new JobStages[n];
+            var queueWait = new double[n];
             var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int i = 0; i < n; i++)
             {
                 var done = await lifecycle.WaitAsync(ids[i], TimeSpan.FromHours(1), cancellationToken);
-                if (done is not { Status: JobStatus.Succeeded, Result: not null })
+                if (done is not { Status: JobStatus.Succeeded, Result.Checksum: not null, Stages: not null })
                     throw new InvalidOperationException($"Benchmark convolution job {ids[i]} ended {done?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {done?.Error}");
                 compute[i] = done.ComputeMs ?? 0;
-                digests[i] = Convert.FromHexString(done.Result.Sha256);
+                checksums[i] = done.Result.Checksum;
+                stages[i] = done.Stages;
+                queueWait[i] = done.StartedAt is { } s ? (s - done.SubmittedAt).TotalMilliseconds : 0;
                 string node = done.Node ?? "unknown";
                 nodes[node] = nodes.GetValueOrDefault(node) + 1;
                 Interlocked.Increment(ref progress.Completed);
             }
             // Waiting in submission order can only observe the last completion late, never early: the wall clock is honest.
             double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            return new RunMeasurement(wall, compute, digests, nodes);
+            return new RunMeasurement(wall, compute, checksums, nodes, stages, enqueueMs, queueWait);
         }
         finally
         {
@@ -230,8 +236,54 @@ public sealed class BenchmarkRunner(
             Speedup: speedup,
             Efficiency: speedup / workers,
             OverheadPerJobMs: wallStats.Median * workers / convolutions - computeStats.Median,
-            Checksum: Checksum(runs[^1].Digests),
-            Nodes: runs[^1].Nodes);
+            Checksum: Checksum(runs[^1].Checksums),
+            Nodes: runs[^1].Nodes,
+            Breakdown: Breakdown(runs, convolutions, workers));
+    }
+
+    /// <summary>
+    /// Where each worker's time went, as means per convolution over every measured repetition: the parts add up to
+    /// mean wall × workers ÷ convolutions. Means, not medians, so that they add up.
+    /// </summary>
+    private static StrategyBreakdown Breakdown(List<RunMeasurement> runs, int convolutions, int workers)
+    {
+        double wall = 0, convolve = 0, markRunning = 0, load = 0, summarize = 0, store = 0, enqueue = 0;
+        var queueWaits = new List<double>();
+        int jobs = 0;
+        bool hasStages = runs.Count > 0 && runs[0].Stages is not null;
+        foreach (var run in runs)
+        {
+            wall += run.WallMs;
+            enqueue += run.EnqueueMs;
+            for (int i = 0; i < run.ComputeMs.Length; i++)
+            {
+                jobs++;
+                if (run.Stages?[i] is { } st)
+                {
+                    markRunning += st.MarkRunningMs;
+                    load += st.LoadInputsMs;
+                    convolve += st.ConvolveMs;
+                    summarize += st.SummarizeMs;
+                    store += st.StoreMs;
+                }
+                else convolve += run.ComputeMs[i];
+            }
+            if (run.QueueWaitMs is { } waits) queueWaits.AddRange(waits);
+        }
+        if (jobs == 0) return new StrategyBreakdown(0, 0, null, null, null, null, 0, null, null);
+        double perJob = wall / runs.Count * workers / convolutions;
+        double Mean(double total) => total / jobs;
+        double inJob = Mean(convolve) + (hasStages ? Mean(markRunning) + Mean(load) + Mean(summarize) + Mean(store) : 0);
+        return new StrategyBreakdown(
+            WorkerMsPerConvolution: perJob,
+            ConvolveMs: Mean(convolve),
+            MarkRunningMs: hasStages ? Mean(markRunning) : null,
+            LoadInputsMs: hasStages ? Mean(load) : null,
+            SummarizeMs: hasStages ? Mean(summarize) : null,
+            StoreMs: hasStages ? Mean(store) : null,
+            OtherMs: perJob - inJob,
+            EnqueueMs: hasStages ? enqueue / jobs : null,
+            QueueWaitMs: queueWaits.Count > 0 ? Statistics.Median(queueWaits) : null);
     }
 
     private static double Median(List<RunMeasurement> runs)
@@ -246,11 +298,11 @@ public sealed class BenchmarkRunner(
         values.Length > 1 ? Statistics.StandardDeviation(values) : 0,
         Statistics.Quantile(values, 0.95));
 
-    /// <summary>SHA-256 over the per-output SHA-256 digests, in order.</summary>
-    private static string Checksum(byte[][] digests)
+    /// <summary>SHA-256 over every output's checksum, in order.</summary>
+    private static string Checksum(string[] checksums)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var digest in digests) hash.AppendData(digest);
+        foreach (var checksum in checksums) hash.AppendData(Encoding.ASCII.GetBytes(checksum));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 

@@ -9,7 +9,7 @@ public static class BenchmarkSummary
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>One paragraph: each strategy's speedup and efficiency, whether outputs agree, and whether the run was disturbed.</summary>
-    public static string Describe(IReadOnlyList<StrategyResult> results, BenchmarkEnvironment environment, bool agree)
+    public static string Describe(IReadOnlyList<StrategyResult> results, BenchmarkEnvironment environment, bool agree, IReadOnlyList<string>? warnings = null)
     {
         var text = new StringBuilder();
         foreach (var r in results)
@@ -23,6 +23,8 @@ public static class BenchmarkSummary
         text.Append(agree ? ". Every strategy produced identical outputs." : ". WARNING: strategies produced different outputs.");
         if (environment.ConcurrentJobs > 0)
             text.Append(Invariant, $" {environment.ConcurrentJobs} other job(s) were active during the run, so timings may be disturbed.");
+        if (environment.Build != "Release")
+            text.Append(Invariant, $" WARNING: a {environment.Build} build; see warnings.");
         return text.ToString();
     }
 

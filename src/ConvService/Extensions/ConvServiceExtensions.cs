@@ -40,6 +40,7 @@ public static class ConvServiceExtensions
         services.AddSingleton<IBenchmarkStore, InMemoryBenchmarkStore>();
         services.AddSingleton<BenchmarkPlanner>();
         services.AddSingleton<BenchmarkRunner>();
+        services.AddSingleton(_ => new BenchmarkThreads(options.EffectiveWorkers));
         services.AddSingleton<BenchmarkService>();
         services.AddTransient<BenchmarkJob>();
 
@@ -55,6 +56,7 @@ public static class ConvServiceExtensions
             server.Queues = [QueueNames.Convolutions];
             // How soon a job deleted on another node notices; the default is 5 s.
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            server.TaskScheduler = null; // run on the worker's own thread: see RunOnWorkerThread
         });
 
         // Benchmarks get a server of their own with one worker: they never queue behind small jobs, and run one at a time.
@@ -64,6 +66,7 @@ public static class ConvServiceExtensions
             server.WorkerCount = 1;
             server.Queues = [QueueNames.Benchmarks];
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            server.TaskScheduler = null;
         });
 
         services.AddConvServiceSwagger();

@@ -12,7 +12,7 @@ public sealed class ConvServiceOptions
     [Range(0, 1024)]
     public int Workers { get; set; }
 
-    /// <summary>Name stamped on every job this node runs; empty = the machine name.</summary>
+    /// <summary>Name stamped on every job this node runs; empty = machine name and process id (<c>host-4242</c>), so two nodes on one host differ.</summary>
     public string NodeName { get; set; } = "";
 
     /// <summary>Job and array storage: <c>InMemory</c> (default, nothing to install) or <c>PostgreSql</c>.</summary>
@@ -39,8 +39,14 @@ public sealed class ConvServiceOptions
     /// <summary>The effective worker count.</summary>
     public int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
 
-    /// <summary>The effective node name.</summary>
-    public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Environment.MachineName : NodeName;
+    /// <summary>The effective node name: <see cref="NodeName"/>, or the default unique to this process (<see cref="DefaultNodeName"/>).</summary>
+    public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? DefaultNodeName : NodeName;
+
+    /// <summary>
+    /// Machine name and process id: unique among the processes of one host at a time (the machine name alone made two
+    /// nodes started on one host indistinguishable in /nodes and on their jobs), and stable for the process's life.
+    /// </summary>
+    public static string DefaultNodeName { get; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 }
 
 /// <summary>Every limit the service enforces; all refusals are 4xx problems that name the limit.</summary>
