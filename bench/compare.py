@@ -7,6 +7,8 @@ Run from the repository root with Debian's python (it has scipy and cv2):
     /usr/bin/python3 bench/compare.py            # builds bench/ConvService.Benchmarks in Release first
     /usr/bin/python3 bench/compare.py --quick    # fewer samples
     /usr/bin/python3 bench/compare.py --with-direct   # also times our direct method on 2000x2000 * 65x65 (slow)
+    /usr/bin/python3 bench/compare.py --service http://127.0.0.1:5100   # also the same cases through a running
+                                                 # service's POST /benchmarks (serial strategy), in the same run
 
 Headline rows time the plain calls on both sides (a new output array per call); rows marked "same, ... reused"
 time the loop form where the API has one (OpenCV's dst=, ours' Convolve2D overload taking an output), as info.
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import cv2
 import numpy as np
@@ -121,12 +124,30 @@ def fmt_time(seconds):
     return f"{seconds * 1e6:.1f} µs"
 
 
+def service_benchmark(base, body):
+    """POST /benchmarks and wait for the report (loopback only)."""
+    assert base.startswith(("http://127.", "http://localhost", "http://[::1]")), "loopback targets only"
+    req = urllib.request.Request(base + "/benchmarks?wait=60", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        report = json.load(r)
+    for _ in range(20):
+        if report["status"] in ("succeeded", "failed", "cancelled"):
+            break
+        with urllib.request.urlopen(f"{base}/benchmarks/{report['id']}?wait=60", timeout=120) as r:
+            report = json.load(r)
+    assert report["status"] == "succeeded", report.get("error")
+    return report
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--with-direct", action="store_true", help="also time direct on 2000x2000 * 65x65 (~10 s)")
     ap.add_argument("--json", help="also write the rows as JSON here")
+    ap.add_argument("--service", help="a running ConvService (loopback URL): time the tutorial and full-resolution cases "
+                                      "through its POST /benchmarks serial strategy too, beside the kernel alone")
     args = ap.parse_args()
     repeat = 3 if args.quick else 7
 
@@ -173,6 +194,29 @@ def main():
         case("3000x3000 * 4x4, full, stride 1", "scipy convolve2d", lambda: convolve2d(image, kernel),
              {}, image, kernel, full, "(info)", 3)
         del image, full, padded, expected
+
+        # 2b. The same two cases through the service's own benchmark (serial strategy: the job's kernel with its fused
+        # checksum, into a reused output), against the kernel alone into a reused output and the peers, in this run.
+        if args.service:
+            by_name = {x["case"]: x for x in rows}
+            for label, stride, iterations, kernel_row, peer_row, goal_kernel, goal_peer in [
+                    ("tutorial", 5, 20, "  same, ours into a reused output", "3000x3000 * 4x4, full, stride 5 (tutorial)", 1.15, 50),
+                    ("full resolution", 1, 5, "  same, both into a reused output", "3000x3000 * 4x4, full, stride 1", 1.3, 2.5)]:
+                report = service_benchmark(args.service, {
+                    "image": {"shape": [3000, 3000], "fill": "uniform", "seed": 1}, "kernel": {"shape": [4, 4], "count": 1},
+                    "iterations": iterations, "stride": stride, "method": "direct", "strategies": ["serial"], "repetitions": 3})
+                serial = report["results"][0]
+                per_conv = serial["perConvolutionMs"]["median"] / 1e3
+                wall_per_conv = serial["wallMs"]["median"] / serial["convolutions"] / 1e3
+                kernel_s = by_name[kernel_row]["ours_s"]
+                peer = by_name[peer_row]
+                rows.append({"case": f"service /benchmarks serial, {label}", "baseline": "ours, kernel alone (reused output)",
+                             "baseline_s": kernel_s, "ours_method": "direct", "ours_s": per_conv, "speedup": kernel_s / per_conv,
+                             "goal": f"service <= {goal_kernel}x kernel", "rel_err": None, "reason": report["methodReason"],
+                             "note": f"service {per_conv / kernel_s:.2f}x the kernel's time; wall per convolution "
+                                     f"{wall_per_conv * 1e3:.2f} ms; {peer['baseline']} {peer['baseline_s'] / per_conv:.1f}x slower "
+                                     f"than the service (goal >= {goal_peer}x); build {report['environment']['build']}; "
+                                     f"warnings: {report['warnings'] or 'none'}"})
 
         # 3. Large kernel: 2000x2000 * 65x65, full: auto (and forced fft/direct) against fftconvolve.
         image = rng.random((2000, 2000))
