@@ -109,15 +109,20 @@ public static class FitsCards
         return Card(keyword, text.PadLeft(20), comment);
     }
 
-    /// <summary>HISTORY cards holding <paramref name="text"/>, split over as many 72-character lines as it needs.</summary>
+    /// <summary>
+    /// HISTORY cards holding <paramref name="text"/>, over as many 72-character lines as it needs, broken at spaces
+    /// where possible (a reader joins the lines with a space to get the text back).
+    /// </summary>
     public static IEnumerable<FitsCard> History(string text)
     {
-        string ascii = new([.. text.Select(c => c is >= ' ' and <= '~' ? c : '?')]); // headers are printable ASCII
-        for (int i = 0; i == 0 || i < ascii.Length; i += 72)
+        string rest = new([.. text.Select(c => c is >= ' ' and <= '~' ? c : '?')]); // headers are printable ASCII
+        do
         {
-            string part = ascii.Substring(i, Math.Min(72, ascii.Length - i));
-            yield return new FitsCard("HISTORY", ("HISTORY " + part).PadRight(FitsFormat.CardLength));
+            int cut = rest.Length <= 72 ? rest.Length : rest.LastIndexOf(' ', 72) is > 0 and var space ? space : 72;
+            yield return new FitsCard("HISTORY", ("HISTORY " + rest[..cut]).PadRight(FitsFormat.CardLength));
+            rest = rest[cut..].TrimStart(' ');
         }
+        while (rest.Length > 0);
     }
 
     private static FitsCard Card(string keyword, string value, string? comment)
