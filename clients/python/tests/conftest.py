@@ -18,7 +18,8 @@ if importlib.util.find_spec("convservice") is None:
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "src")))
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-DLL = os.path.join(REPO, "src", "ConvService", "bin", "Release", "net10.0", "ConvService.dll")
+# The build `dotnet test` left (CI builds Debug), or a Release build; else `dotnet run -c Release` builds one.
+DLLS = [os.path.join(REPO, "src", "ConvService", "bin", c, "net10.0", "ConvService.dll") for c in ("Release", "Debug")]
 
 
 def _free_port():
@@ -52,8 +53,9 @@ def service_url():
         pytest.skip("dotnet is not installed, so no service can be started; set CONVSERVICE_URL to test against a running one")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    if os.path.exists(DLL):
-        command, cwd = [dotnet, DLL, "--urls", url], os.path.dirname(DLL)
+    built = sorted((d for d in DLLS if os.path.exists(d)), key=os.path.getmtime, reverse=True)
+    if built:
+        command, cwd = [dotnet, built[0], "--urls", url], os.path.dirname(built[0])
     else:
         command, cwd = [dotnet, "run", "-c", "Release", "--project", os.path.join(REPO, "src", "ConvService"), "--urls", url], REPO
     log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"convservice-pytest-{port}.log"), "wb")
