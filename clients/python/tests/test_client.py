@@ -146,20 +146,36 @@ def test_fits_written_by_astropy_round_trips_through_a_convolution(client, tmp_p
     assert f"ConvService job {job.id}" in history and "mode='same'" in history
 
 
-def test_fits_result_with_stride_keeps_pixels_on_the_sky(client, tmp_path):
+@pytest.mark.parametrize("matrix", ["cdelt", "pc", "cd"])
+@pytest.mark.parametrize("mode,stride", [("full", 3), ("valid", (2, 3)), ("same", (3, 1))])
+def test_fits_result_keeps_every_pixel_on_the_sky(client, tmp_path, matrix, mode, stride):
+    """Output pixel (x, y) lies over input pixel (x·sx + ox, y·sy + oy), ox = -(Q-1)//2 in full mode, (Q-1)-(Q-1)//2
+    in valid mode, 0 in same mode: the result's WCS must map it to the same sky position."""
     from astropy.io import fits
     from astropy.wcs import WCS
 
     path = _sky_image(tmp_path / "in.fits", rng.normal(size=(40, 50)))
-    job = client.submit(path, np.ones((5, 5)), mode="full", stride=3)
+    with fits.open(path, mode="update") as f:
+        h = f[0].header
+        if matrix == "pc":  # a rotated sky: PC matrix with CDELT
+            h["PC1_1"], h["PC1_2"], h["PC2_1"], h["PC2_2"] = 0.8, -0.6, 0.6, 0.8
+        elif matrix == "cd":
+            cd1, cd2 = h["CDELT1"], h["CDELT2"]
+            for k in ("CDELT1", "CDELT2"):
+                del h[k]
+            h["CD1_1"], h["CD1_2"], h["CD2_1"], h["CD2_2"] = cd1 * 0.8, -cd2 * 0.6, cd1 * 0.6, cd2 * 0.8
+    kernel = np.ones((5, 4))  # P = 5 rows, Q = 4 columns
+    job = client.submit(path, kernel, mode=mode, stride=stride)
     job.result_fits(tmp_path / "out.fits", timeout=30)
     with fits.open(tmp_path / "out.fits") as f:
         sky_out = WCS(f[0].header)
     with fits.open(path) as f:
         sky_in = WCS(f[0].header)
-    # Output pixel (x, y) is full-convolution pixel (3x, 3y), centred over input pixel (3x - 2, 3y - 2).
+    sy, sx = (stride, stride) if isinstance(stride, int) else stride
+    oy = {"full": -((5 - 1) // 2), "same": 0, "valid": (5 - 1) - (5 - 1) // 2}[mode]
+    ox = {"full": -((4 - 1) // 2), "same": 0, "valid": (4 - 1) - (4 - 1) // 2}[mode]
     for x, y in [(0, 0), (4, 7), (10, 3)]:
-        np.testing.assert_allclose(sky_out.pixel_to_world_values(x, y), sky_in.pixel_to_world_values(3 * x - 2, 3 * y - 2), rtol=1e-12)
+        np.testing.assert_allclose(sky_out.pixel_to_world_values(x, y), sky_in.pixel_to_world_values(x * sx + ox, y * sy + oy), rtol=1e-12)
 
 
 def test_fits_hdu_choice_and_array_download(client, tmp_path):
