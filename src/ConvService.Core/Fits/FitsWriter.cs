@@ -173,19 +173,26 @@ public static class FitsWcs
 
         FitsCard? Adjusted(FitsCard card)
         {
+            // A value the adjustment would push out of range (a corrupt header) is copied as it was, not failed on.
+            return AdjustedValue(card) is { } adjusted && double.IsFinite(adjusted.Value)
+                ? FitsCards.Real(card.Keyword, adjusted.Value, adjusted.Comment) : null;
+        }
+
+        (double Value, string Comment)? AdjustedValue(FitsCard card)
+        {
             string k = card.Keyword;
             if (!card.HasValue || card.Value is not { } text || !FitsHeader.TryParseReal(text, out double v)) return null;
             if (k is "CRPIX1" or "CRPIX2")
             {
                 int axis = k[5] - '1';
-                return FitsCards.Real(k, (v - 1 - offset[axis]) / stride[axis] + 1, "ConvService: moved for crop and stride");
+                return ((v - 1 - offset[axis]) / stride[axis] + 1, "ConvService: moved for crop and stride");
             }
             if (k.Length == 5 && k.StartsWith("CD", StringComparison.Ordinal) && k[3] == '_' && k[2] is '1' or '2' && k[4] is '1' or '2')
-                return stride[k[4] - '1'] == 1 ? null : FitsCards.Real(k, v * stride[k[4] - '1'], "ConvService: scaled by stride");
+                return stride[k[4] - '1'] == 1 ? null : (v * stride[k[4] - '1'], "ConvService: scaled by stride");
             if (!hasCd && !scalePc && k is "CDELT1" or "CDELT2" && strideX != 1)
-                return FitsCards.Real(k, v * strideX, "ConvService: scaled by stride");
+                return (v * strideX, "ConvService: scaled by stride");
             if (scalePc && hasPc && k.Length == 5 && k.StartsWith("PC", StringComparison.Ordinal) && k[3] == '_' && k[2] is '1' or '2' && k[4] is '1' or '2')
-                return FitsCards.Real(k, v * stride[k[4] - '1'], "ConvService: scaled by stride");
+                return (v * stride[k[4] - '1'], "ConvService: scaled by stride");
             return null;
         }
     }
