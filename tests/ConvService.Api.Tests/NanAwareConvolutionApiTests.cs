@@ -69,6 +69,8 @@ public sealed class NanAwareConvolutionApiTests(ConvServiceFactory factory) : IC
     [InlineData("""{"nanTreatment": "interpolate", "boundary": "symm"}""", 400, "fill, wrap or extend")]
     [InlineData("""{"nanTreatment": "interpolate", "boundary": "none"}""", 400, "boundary=None")]
     [InlineData("""{"nanTreatment": "smooth"}""", 400, "interpolate or fill")]
+    [InlineData("""{"boundary": "extend"}""", 400, "applies with nanTreatment")]
+    [InlineData("""{"nanTreatment": "interpolate", "preserveNan": "yes"}""", 400, "true or false")]
     [InlineData("""{"normalizeKernel": false}""", 400, "nanTreatment")]
     [InlineData("""{"preserveNan": true}""", 400, "nanTreatment")]
     [InlineData("""{"nanTreatment": "interpolate", "method": "fft"}""", 422, "direct summation")]

@@ -76,7 +76,8 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
         {
             "fillValue" => "a number",
             "threads" or "seed" or "iterations" or "repetitions" or "warmup" or "count" => "an integer",
-            "mode" or "boundary" or "method" or "fill" or "arrayId" => "a string",
+            "mode" or "boundary" or "method" or "fill" or "arrayId" or "nanTreatment" => "a string",
+            "normalizeKernel" or "preserveNan" => "true or false",
             "strategies" => "an array of strategy names, e.g. [\"serial\", \"parallel\"]",
             _ when StrategyItem().IsMatch(path) => "a strategy name: serial, parallel, parallel-rows or hangfire",
             "image" or "kernel" => "an object with one of data, arrayId or generate",

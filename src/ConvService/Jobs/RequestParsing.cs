@@ -21,6 +21,8 @@ public static class RequestParsing
         null or "fill" or "pad" => BoundaryMode.Fill,
         "wrap" or "circular" => BoundaryMode.Wrap,
         "symm" or "symmetric" => BoundaryMode.Symm,
+        "extend" => throw RequestRejectedException.BadRequest(
+            "boundary 'extend' is astropy's and applies with nanTreatment (astropy.convolution.convolve semantics); scipy's convolve2d has fill, wrap and symm."),
         _ => throw Invalid("boundary", value, "fill, wrap or symm (scipy's synonyms pad, circular, symmetric work too)"),
     };
 

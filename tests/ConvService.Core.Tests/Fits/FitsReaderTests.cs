@@ -141,6 +141,14 @@ public sealed class FitsReaderTests
         Assert.Equal("RA---TAN", adjusted.GetString("CTYPE1"));
     }
 
+    [Fact]
+    public void ForResult_ValueThatWouldOverflow_IsCopiedUnchanged()
+    {
+        var card = FitsCards.Real("CD1_1", 1e308);
+        var cards = FitsWcs.ForResult(new FitsHeader([FitsCards.Real("CRPIX1", 1), card]), 0, 0, strideY: 10, strideX: 10);
+        Assert.Equal(card.Raw, cards.Single(c => c.Keyword == "CD1_1").Raw);
+    }
+
     private static void AssertBitIdentical(Array2D expected, Array2D actual)
     {
         Assert.Equal((expected.Rows, expected.Cols), (actual.Rows, actual.Cols));
