@@ -46,6 +46,10 @@ public enum ConvolutionMethod
 /// <param name="StrideX">Keep every StrideX-th output column (≥ 1).</param>
 /// <param name="Method">Implementation to use.</param>
 /// <param name="Threads">Threads one convolution may use (row bands); 1 = the calling thread only.</param>
+/// <param name="NanAware">
+/// When set, the result is <c>astropy.convolution.convolve</c>'s NaN-aware convolution instead of scipy's (mode must be
+/// same; <see cref="Boundary"/> is replaced by <see cref="NanAwareOptions.Boundary"/>); see <see cref="NanAwareConvolution"/>.
+/// </param>
 public readonly record struct ConvolutionOptions(
     ConvolutionMode Mode = ConvolutionMode.Full,
     BoundaryMode Boundary = BoundaryMode.Fill,
@@ -53,7 +57,8 @@ public readonly record struct ConvolutionOptions(
     int StrideY = 1,
     int StrideX = 1,
     ConvolutionMethod Method = ConvolutionMethod.Auto,
-    int Threads = 1)
+    int Threads = 1,
+    NanAwareOptions? NanAware = null)
 {
     /// <summary>scipy's defaults: full, fill, 0, no stride, automatic method.</summary>
     // Not `new()`: on a struct that is the all-zero value (stride 0, 0 threads), not the primary constructor's defaults.

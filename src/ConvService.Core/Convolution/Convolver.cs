@@ -54,6 +54,15 @@ public static class Convolver
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(kernel);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        if (options.NanAware is not null)
+        {
+            // astropy's semantics: its own direct loop (same mode only, so no swap), into the caller's buffer or a new one.
+            if (output is not null && (output.Rows != geometry.OutputRows || output.Cols != geometry.OutputCols))
+                throw new ArgumentException($"The output buffer has shape ({output.Rows}, {output.Cols}) but this convolution produces ({geometry.OutputRows}, {geometry.OutputCols}).", nameof(output));
+            output ??= Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols);
+            NanAwareConvolution.Run(image, kernel, options, output, cancellationToken);
+            return output;
+        }
         if (output is not null)
         {
             if (output.Rows != geometry.OutputRows || output.Cols != geometry.OutputCols)
@@ -131,6 +140,11 @@ public static class Convolver
         if (options.Threads < 1)
             throw new ConvolutionRefusedException($"Threads is {options.Threads}: it must be at least 1 (1 = the calling thread only).");
         var cost = CostModel.Estimate(geometry, options.Boundary);
+        if (options.NanAware is not null)
+        {
+            NanAwareConvolution.ValidateShapes(geometry.KernelRows, geometry.KernelCols, options);
+            return (ConvolutionMethod.Direct, cost); // a direct sum, as astropy's convolve (fft is refused above)
+        }
         switch (options.Method)
         {
             case ConvolutionMethod.Naive:
@@ -160,6 +174,8 @@ public static class Convolver
             ConvolutionMethod.Naive => new MethodChoice(method, $"naive: requested, {shape}, est. {cost.NaiveMs:0.###} ms", cost.NaiveMs),
             ConvolutionMethod.Fft => new MethodChoice(method,
                 $"fft: {prefix}{shape}, transform {cost.FftLy}×{cost.FftLx}, est. {cost.FftMs:0.###} ms vs direct {cost.DirectMs:0.###} ms", cost.FftMs),
+            _ when options.NanAware is { } nan => new MethodChoice(method,
+                $"direct: NaN-aware (astropy.convolution.convolve, nan_treatment '{nan.Treatment.ToString().ToLowerInvariant()}'), {shape}, est. {cost.DirectMs:0.###} ms", cost.DirectMs),
             _ => new MethodChoice(method, double.IsFinite(options.FillValue)
                 ? $"direct: {prefix}{shape}, est. {cost.DirectMs:0.###} ms vs fft {cost.FftMs:0.###} ms"
                 : $"direct: {prefix}{shape}, est. {cost.DirectMs:0.###} ms (fft cannot use a non-finite fill value)", cost.DirectMs),

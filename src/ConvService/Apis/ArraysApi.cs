@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using ConvService.Core.Arrays;
+using ConvService.Core.Fits;
 using ConvService.Core.Imaging;
 using ConvService.Core.Npy;
 using ConvService.Http;
@@ -6,6 +8,7 @@ using ConvService.Jobs;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace ConvService.Apis;
@@ -18,12 +21,12 @@ public static class ArraysApi
     {
         var group = app.MapGroup("/arrays").WithTags("Arrays");
         group.MapPost("/", UploadAsync).WithName("UploadArray")
-            .WithSummary("Store an array from JSON {\"data\": [[...]]}, .npy (application/x-npy) or PNG (image/png; colour becomes BT.601 luminance).")
+            .WithSummary("Store an array from JSON {\"data\": [[...]]}, .npy (application/x-npy), FITS (application/fits, .fits or .fits.gz; ?hdu= picks the HDU) or PNG (image/png; colour becomes BT.601 luminance).")
             // Every type the handler reads must be listed: routing answers 415 for the others before the handler runs.
-            .Accepts<ArrayUpload>("application/json", ArrayFormats.Npy, "application/npy", ArrayFormats.Png)
+            .Accepts<ArrayUpload>("application/json", ArrayFormats.Npy, "application/npy", ArrayFormats.Fits, ArrayFormats.FitsImage, ArrayFormats.Png)
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503);
         group.MapGet("/{id}", GetAsync).WithName("GetArray")
-            .WithSummary("An array as JSON (default), .npy (Accept: application/x-npy) or a PNG preview (Accept: image/png).")
+            .WithSummary("An array as JSON (default), .npy (Accept: application/x-npy), FITS with its uploaded header (Accept: application/fits) or a PNG preview (Accept: image/png).")
             .ProducesProblem(404).ProducesProblem(406);
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteArray").WithSummary("Delete an array no queued or running job needs.")
             .ProducesProblem(404).ProducesProblem(409);
@@ -31,12 +34,22 @@ public static class ArraysApi
     }
 
     /// <summary>Stores an uploaded array; the same content always gets the same id.</summary>
-    public static async Task<Created<StoredArrayInfo>> UploadAsync(HttpRequest request, IArrayStore arrays, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    public static async Task<Created<StoredArrayInfo>> UploadAsync(
+        HttpRequest request, [AsParameters] HduQuery query, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
+        CancellationToken cancellationToken)
     {
         var limits = options.Value.Limits;
         long maxBytes = limits.MaxImagePixels * sizeof(double);
         Array2D array;
-        if (RequestBody.IsJson(request))
+        FitsHeader? fitsHeader = null;
+        if (query.Hdu is not null && !FitsContent.IsFits(request))
+            throw RequestRejectedException.BadRequest($"?hdu= picks an HDU of a FITS upload, but this body is '{request.ContentType ?? "(no content type)"}'. Send Content-Type: application/fits, or drop ?hdu=.");
+        if (FitsContent.IsFits(request))
+        {
+            var image = await FitsContent.ReadAsync(request, limits, query.Hdu, cancellationToken);
+            (array, fitsHeader) = (image.Data, image.Header);
+        }
+        else if (RequestBody.IsJson(request))
         {
             var upload = await RequestBody.ReadJsonAsync<ArrayUpload>(request, Examples.ArrayUpload, cancellationToken);
             array = ConvolutionSubmitter.FromRows(upload.Data ?? [], "$", limits.MaxImagePixels); // "$": messages name '$.data', the body's JSON path
@@ -54,23 +67,26 @@ public static class ArraysApi
         else
         {
             throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
-                $"POST /arrays takes application/json ({Examples.ArrayUpload}), {ArrayFormats.Npy} or {ArrayFormats.Png}, not '{request.ContentType ?? "(none)"}'.");
+                $"POST /arrays takes application/json ({Examples.ArrayUpload}), {ArrayFormats.Npy}, {ArrayFormats.Fits} (.fits, .fits.gz) or {ArrayFormats.Png}, not '{request.ContentType ?? "(none)"}'.");
         }
         if (array.IsEmpty)
             throw RequestRejectedException.BadRequest($"The array is {array.Rows}×{array.Cols}: send at least one row and one column.");
         var info = await arrays.PutAsync(array, cancellationToken);
+        if (fitsHeader is not null) await headers.PutAsync(info.Id, fitsHeader.Text, cancellationToken); // capped by MaxFitsHeaderBytes on the way in
         return TypedResults.Created($"/arrays/{info.Id}", info);
     }
 
     /// <summary>Serves an array.</summary>
-    public static async Task<ArrayContentResult> GetAsync(string id, HttpRequest request, IArrayStore arrays, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    public static async Task<ArrayContentResult> GetAsync(
+        string id, HttpRequest request, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         var format = ArrayFormats.Negotiate(request);
         if (!ArrayId.IsWellFormed(id)) throw NotFound(id);
         var info = await arrays.TryGetInfoAsync(id, cancellationToken) ?? throw NotFound(id);
         ArrayFormats.EnsureJsonFits(format, info.Shape, options.Value.Limits.MaxJsonResultValues, "array");
         var array = await arrays.TryGetAsync(id, cancellationToken) ?? throw NotFound(id);
-        return new ArrayContentResult(array, format, info);
+        var cards = format == ArrayFormat.Fits ? await FitsContent.ForArrayAsync(headers, id, cancellationToken) : null;
+        return new ArrayContentResult(array, format, info, cards);
     }
 
     /// <summary>Deletes an array.</summary>
@@ -95,3 +111,8 @@ public static class ArraysApi
 /// <summary>JSON body of <c>POST /arrays</c>.</summary>
 /// <param name="Data">Rows of numbers, all the same length.</param>
 public sealed record ArrayUpload(double[][]? Data);
+
+/// <summary>Query of <c>POST /arrays</c>.</summary>
+/// <param name="Hdu">For FITS: the HDU to read, by index (0 = primary) or EXTNAME; default the primary HDU, or the first image extension when the primary has no data.</param>
+public sealed record HduQuery(
+    [property: FromQuery(Name = "hdu"), Description("FITS only: HDU index (0 = primary) or EXTNAME. Default: the primary HDU, else the first IMAGE extension.")] string? Hdu);

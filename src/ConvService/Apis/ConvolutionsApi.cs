@@ -24,7 +24,7 @@ public static class ConvolutionsApi
         group.MapGet("/", ListAsync).WithName("ListConvolutions").WithSummary("Jobs, newest first, paged with ?after=.").ProducesProblem(400);
         group.MapGet("/{id}", GetAsync).WithName("GetConvolution").WithSummary("One job: status, timings, method, result summary.").ProducesProblem(404);
         group.MapGet("/{id}/result", GetResultAsync).WithName("GetConvolutionResult")
-            .WithSummary("The output as JSON rows (default), .npy (Accept: application/x-npy) or a PNG preview (Accept: image/png).")
+            .WithSummary("The output as JSON rows (default), .npy (Accept: application/x-npy), FITS with the input image's header, WCS adjusted, and HISTORY (Accept: application/fits) or a PNG preview (Accept: image/png).")
             .ProducesProblem(404).ProducesProblem(406).ProducesProblem(409).ProducesProblem(410);
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteConvolution")
             .WithSummary("Cancel a queued or running job (200 with the job), or delete a finished one and its result (204).").ProducesProblem(404);
@@ -73,7 +73,8 @@ public static class ConvolutionsApi
 
     /// <summary>Gets a job's output.</summary>
     public static async Task<ArrayContentResult> GetResultAsync(
-        string id, HttpRequest request, IJobStore jobs, IArrayStore arrays, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+        string id, HttpRequest request, IJobStore jobs, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
+        CancellationToken cancellationToken)
     {
         var format = ArrayFormats.Negotiate(request);
         var job = await FindAsync(id, jobs, cancellationToken);
@@ -86,7 +87,8 @@ public static class ConvolutionsApi
         var result = await arrays.TryGetAsync(job.Result.ArrayId, cancellationToken)
             ?? throw new RequestRejectedException(StatusCodes.Status410Gone, "Result evicted",
                 $"Job {id}'s result was evicted from the array store (ConvService:Limits:ArrayStoreBytes). Submit the job again to recompute it.");
-        return new ArrayContentResult(result, format);
+        var cards = format == ArrayFormat.Fits ? await FitsContent.ForResultAsync(headers, job, cancellationToken) : null;
+        return new ArrayContentResult(result, format, fitsCards: cards);
     }
 
     /// <summary>Cancels or deletes a job.</summary>

@@ -15,6 +15,14 @@ public static class Examples
     public const string TutorialBenchmark =
         """{"image": {"shape": [3000, 3000], "fill": "zeros", "seed": 0}, "kernel": {"shape": [4, 4], "count": 2, "seed": 0}, "iterations": 100, "mode": "full", "boundary": "fill", "stride": [5, 5], "method": "auto", "strategies": ["serial", "parallel", "hangfire"], "repetitions": 3, "warmup": 1}""";
 
+    /// <summary>
+    /// NaN-aware smoothing as <c>astropy.convolution.convolve(image, kernel, boundary='extend')</c> does it: NaN pixels
+    /// are interpolated from their neighbours by the normalised kernel instead of spreading NaN over the result. JSON has
+    /// no NaN, so images with NaNs are uploaded as .npy or FITS and referenced by arrayId; this one has none.
+    /// </summary>
+    public const string NanAwareConvolution =
+        """{"image": {"data": [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]}, "kernel": {"data": [[1, 2, 1], [2, 4, 2], [1, 2, 1]]}, "nanTreatment": "interpolate", "normalizeKernel": true, "preserveNan": false, "boundary": "extend"}""";
+
     /// <summary>A JSON array upload.</summary>
     public const string ArrayUpload = """{"data": [[1, 2], [3, 4]]}""";
 }

@@ -29,6 +29,7 @@ public static class StorageExtensions
         if (options.Storage == "PostgreSql") return services.AddPostgresStorage(options, configuration);
 
         services.AddSingleton<IArrayStore, InMemoryArrayStore>();
+        services.AddSingleton<IArrayHeaderStore, InMemoryArrayHeaderStore>();
         services.AddSingleton<IJobStore, InMemoryJobStore>();
         services.AddSingleton<JobStorage>(provider =>
         {
@@ -63,6 +64,7 @@ public static class StorageExtensions
             provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<ILogger<PostgresDatabase>>(),
             provider.GetRequiredKeyedService<NpgsqlDataSource>(HangfirePool)));
         services.AddSingleton<IArrayStore, PostgresArrayStore>();
+        services.AddSingleton<IArrayHeaderStore, PostgresArrayHeaderStore>();
         services.AddSingleton<IJobStore, PostgresJobStore>();
         services.AddHostedService<PostgresSchemaInitializer>();
         services.AddSingleton(settings);

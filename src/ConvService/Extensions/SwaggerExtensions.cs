@@ -63,6 +63,7 @@ internal sealed class RequestExamplesFilter : IOperationFilter
         [
             ("small", "A 3×3 image and a 2×2 kernel, same mode", Examples.SmallConvolution),
             ("tutorial", "The IRSA tutorial's case: 3000×3000 ⊛ 4×4 normal filter, full, [::5, ::5]", Examples.TutorialConvolution),
+            ("nanAware", "astropy.convolution.convolve semantics: NaN pixels (upload them as .npy or FITS, by arrayId) are interpolated from their neighbours", Examples.NanAwareConvolution),
         ],
         ["SubmitBenchmark"] =
         [

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using ConvService.Core.Arrays;
+using ConvService.Core.Fits;
 using ConvService.Core.Imaging;
 using ConvService.Core.Npy;
 using ConvService.Storage;
@@ -18,6 +19,8 @@ public enum ArrayFormat
     Npy,
     /// <summary>image/png: min–max normalised 8-bit grayscale preview.</summary>
     Png,
+    /// <summary>application/fits: one image HDU, BITPIX −64, with the input image's header cards where known.</summary>
+    Fits,
 }
 
 /// <summary>Content negotiation and media types for arrays.</summary>
@@ -29,6 +32,10 @@ public static class ArrayFormats
     public const string Png = "image/png";
     /// <summary>JSON.</summary>
     public const string Json = "application/json";
+    /// <summary>FITS, the registered type (RFC 4047).</summary>
+    public const string Fits = FitsFormat.MediaType;
+    /// <summary>FITS, the image type RFC 4047 registers too.</summary>
+    public const string FitsImage = FitsFormat.ImageMediaType;
 
     /// <summary>Picks the representation from the Accept header (JSON when absent or */*); 406 when nothing fits.</summary>
     public static ArrayFormat Negotiate(HttpRequest request)
@@ -46,6 +53,7 @@ public static class ArrayFormats
                 Json or "application/*" or "*/*" or "text/json" => ArrayFormat.Json,
                 Npy or "application/npy" or "application/octet-stream" => ArrayFormat.Npy,
                 Png or "image/*" => ArrayFormat.Png,
+                Fits or FitsImage => ArrayFormat.Fits,
                 _ => null,
             };
             if (format is null) continue;
@@ -53,7 +61,7 @@ public static class ArrayFormats
             bestQuality = quality;
         }
         return best ?? throw new RequestRejectedException(StatusCodes.Status406NotAcceptable, "Not acceptable",
-            $"Arrays are served as {Json}, {Npy} or {Png}; the Accept header '{request.Headers.Accept}' allows none of them.");
+            $"Arrays are served as {Json}, {Npy}, {Fits} or {Png}; the Accept header '{request.Headers.Accept}' allows none of them.");
     }
 
     /// <summary>
@@ -75,9 +83,11 @@ public static class ArrayFormats
 
 /// <summary>
 /// Writes an array as JSON rows (streamed, so a large result never exists twice as text), .npy or a PNG preview.
-/// Non-finite values, which JSON cannot carry, are written as null; fetch .npy for exact data.
+/// Non-finite values, which JSON cannot carry, are written as null; fetch .npy for exact data. FITS carries
+/// <paramref name="fitsCards"/> (an input image's keywords, HISTORY) after its own structural cards.
 /// </summary>
-public sealed class ArrayContentResult(Array2D array, ArrayFormat format, StoredArrayInfo? info = null) : IResult, IEndpointMetadataProvider
+public sealed class ArrayContentResult(Array2D array, ArrayFormat format, StoredArrayInfo? info = null, IReadOnlyList<FitsCard>? fitsCards = null)
+    : IResult, IEndpointMetadataProvider
 {
     /// <inheritdoc />
     public async Task ExecuteAsync(HttpContext httpContext)
@@ -91,6 +101,12 @@ public sealed class ArrayContentResult(Array2D array, ArrayFormat format, Stored
                 response.ContentLength = NpyCodec.EncodedLength(array);
                 response.Headers.ContentDisposition = "attachment; filename=\"" + (info?.Id ?? "result") + ".npy\"";
                 await NpyCodec.WriteAsync(response.Body, array, ct); // straight from the array: no second copy of a large result
+                return;
+            case ArrayFormat.Fits:
+                response.ContentType = ArrayFormats.Fits;
+                response.ContentLength = FitsWriter.EncodedLength(array, fitsCards);
+                response.Headers.ContentDisposition = "attachment; filename=\"" + (info?.Id ?? "result") + ".fits\"";
+                await FitsWriter.WriteAsync(response.Body, array, fitsCards, ct);
                 return;
             case ArrayFormat.Png:
                 response.ContentType = ArrayFormats.Png;
@@ -138,6 +154,6 @@ public sealed class ArrayContentResult(Array2D array, ArrayFormat format, Stored
     /// <inheritdoc />
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {
-        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(double[][]), [ArrayFormats.Json, ArrayFormats.Npy, ArrayFormats.Png]));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(double[][]), [ArrayFormats.Json, ArrayFormats.Npy, ArrayFormats.Fits, ArrayFormats.Png]));
     }
 }

@@ -35,6 +35,7 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
         JsonException j => (400, "Malformed JSON",
             $"The request body is not valid for this endpoint: {JsonMessage(j)} See the examples in /swagger.", null),
         ArrayTooLargeException a => (413, "Array too large", a.Message, null),
+        ArrayUnsupportedException a => (415, "Unsupported array content", a.Message, null),
         ArrayFormatException a => (400, "Malformed array", a.Message, null),
         ConvolutionRefusedException c => (422, "Convolution refused", c.Message, null),
         ArrayStoreFullException { TooLargeEver: true } s => (413, "Array too large for the store", s.Message, null),
@@ -75,7 +76,8 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
         {
             "fillValue" => "a number",
             "threads" or "seed" or "iterations" or "repetitions" or "warmup" or "count" => "an integer",
-            "mode" or "boundary" or "method" or "fill" or "arrayId" => "a string",
+            "mode" or "boundary" or "method" or "fill" or "arrayId" or "nanTreatment" => "a string",
+            "normalizeKernel" or "preserveNan" => "true or false",
             "strategies" => "an array of strategy names, e.g. [\"serial\", \"parallel\"]",
             _ when StrategyItem().IsMatch(path) => "a strategy name: serial, parallel, parallel-rows or hangfire",
             "image" or "kernel" => "an object with one of data, arrayId or generate",

@@ -76,9 +76,15 @@ public sealed record ConvolutionJobRecord
 /// <param name="Stride">[sy, sx].</param>
 /// <param name="Method">The method asked for: auto | direct | fft | naive.</param>
 /// <param name="Threads">Threads for this one convolution.</param>
+/// <param name="NanTreatment">interpolate | fill for astropy's NaN-aware convolution; null (and not shown) for scipy's.</param>
+/// <param name="NormalizeKernel">With NanTreatment: whether the kernel is divided by its sum.</param>
+/// <param name="PreserveNan">With NanTreatment: whether NaN input pixels stay NaN.</param>
 public sealed record NormalizedConvolution(
     ArrayReference Image, ArrayReference Kernel, string Mode, string Boundary, double FillValue,
-    int[] Stride, string Method, int Threads);
+    int[] Stride, string Method, int Threads,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NanTreatment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NormalizeKernel = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? PreserveNan = null);
 
 /// <summary>A stored input.</summary>
 /// <param name="ArrayId">Content id in the array store.</param>

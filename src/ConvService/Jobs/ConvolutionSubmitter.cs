@@ -44,7 +44,12 @@ public sealed class ConvolutionSubmitter(
         var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
         var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
         var normalized = settings.For(image, kernel);
-        return (normalized, Plan(normalized));
+        var choice = Plan(normalized);
+        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(kernel.ArrayId, cancellationToken) is { } kernelArray)
+            // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
+            // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
+            NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
+        return (normalized, choice);
     }
 
     /// <summary>
@@ -53,8 +58,17 @@ public sealed class ConvolutionSubmitter(
     /// </summary>
     public static ConvolutionSettings ParseSettings(ConvolutionRequest request)
     {
-        var mode = RequestParsing.ParseMode(request.Mode);
-        var boundary = RequestParsing.ParseBoundary(request.Boundary);
+        var nan = RequestParsing.ParseNanTreatment(request.NanTreatment);
+        if (nan is null && (request.NormalizeKernel is not null || request.PreserveNan is not null))
+            throw RequestRejectedException.BadRequest(
+                $"'{(request.NormalizeKernel is not null ? "normalizeKernel" : "preserveNan")}' applies to the NaN-aware convolution only: add \"nanTreatment\": \"interpolate\" (or \"fill\"), or drop it.");
+        if (nan is not null && request.Mode is not (null or "same"))
+            throw RequestRejectedException.BadRequest(
+                $"With nanTreatment the result has the image's shape, as astropy.convolution.convolve's has: use mode 'same' or leave mode out, not '{Echo.Clip(request.Mode, 20)}'.");
+        var mode = nan is null ? RequestParsing.ParseMode(request.Mode) : ConvolutionMode.Same;
+        string boundaryWord = nan is null
+            ? RequestParsing.Word(RequestParsing.ParseBoundary(request.Boundary))
+            : RequestParsing.Word(RequestParsing.ParseAstropyBoundary(request.Boundary));
         var method = RequestParsing.ParseMethod(request.Method);
         var stride = request.Stride ?? new Stride(1, 1);
         if (stride.Y < 1 || stride.X < 1)
@@ -62,8 +76,9 @@ public sealed class ConvolutionSubmitter(
         int threads = request.Threads ?? 1;
         if (threads < 1 || threads > Environment.ProcessorCount)
             throw RequestRejectedException.BadRequest($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
-        return new ConvolutionSettings(RequestParsing.Word(mode), RequestParsing.Word(boundary), request.FillValue ?? 0.0,
-            [stride.Y, stride.X], RequestParsing.Word(method), threads);
+        return new ConvolutionSettings(RequestParsing.Word(mode), boundaryWord, request.FillValue ?? 0.0,
+            [stride.Y, stride.X], RequestParsing.Word(method), threads,
+            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false);
     }
 
     /// <summary>Checks scipy's refusals and the output and work limits; picks the method.</summary>
@@ -195,9 +210,11 @@ public sealed class ConvolutionSubmitter(
 }
 
 /// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
-public sealed record ConvolutionSettings(string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads)
+public sealed record ConvolutionSettings(
+    string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads,
+    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null)
 {
     /// <summary>The normalized request for these inputs.</summary>
     public NormalizedConvolution For(ArrayReference image, ArrayReference kernel) =>
-        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads);
+        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan);
 }

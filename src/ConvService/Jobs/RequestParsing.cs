@@ -21,6 +21,8 @@ public static class RequestParsing
         null or "fill" or "pad" => BoundaryMode.Fill,
         "wrap" or "circular" => BoundaryMode.Wrap,
         "symm" or "symmetric" => BoundaryMode.Symm,
+        "extend" => throw RequestRejectedException.BadRequest(
+            "boundary 'extend' is astropy's and applies with nanTreatment (astropy.convolution.convolve semantics); scipy's convolve2d has fill, wrap and symm."),
         _ => throw Invalid("boundary", value, "fill, wrap or symm (scipy's synonyms pad, circular, symmetric work too)"),
     };
 
@@ -46,10 +48,34 @@ public static class RequestParsing
     /// <summary>The canonical word for a Core enum value.</summary>
     public static string Word<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 
+    /// <summary>Parses nanTreatment (null: scipy's convolution, no NaN handling).</summary>
+    public static NanTreatment? ParseNanTreatment(string? value) => value switch
+    {
+        null => null,
+        "interpolate" => NanTreatment.Interpolate,
+        "fill" => NanTreatment.Fill,
+        _ => throw Invalid("nanTreatment", value, "interpolate or fill (astropy.convolution.convolve's nan_treatment)"),
+    };
+
+    /// <summary>Parses boundary for the NaN-aware convolution: astropy's words, and why the others are refused.</summary>
+    public static AstropyBoundary ParseAstropyBoundary(string? value) => value switch
+    {
+        null or "fill" or "pad" => AstropyBoundary.Fill,
+        "wrap" or "circular" => AstropyBoundary.Wrap,
+        "extend" => AstropyBoundary.Extend,
+        "symm" or "symmetric" => throw RequestRejectedException.BadRequest(
+            $"boundary '{value}' has no counterpart in astropy.convolution.convolve, which nanTreatment follows: use fill, wrap or extend (extend repeats the edge pixel)."),
+        "none" => throw RequestRejectedException.BadRequest(
+            "astropy's boundary=None (zero wherever the kernel overhangs the edge) is not offered: use fill (with fillValue), wrap or extend."),
+        _ => throw Invalid("boundary", value, "fill, wrap or extend with nanTreatment (astropy's boundary options)"),
+    };
+
     /// <summary>Core options for a normalized request, with the concrete method chosen at submission.</summary>
-    public static ConvolutionOptions ToCoreOptions(NormalizedConvolution request, string method) => new(
-        ParseMode(request.Mode), ParseBoundary(request.Boundary), request.FillValue,
-        request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads);
+    public static ConvolutionOptions ToCoreOptions(NormalizedConvolution request, string method) => ParseNanTreatment(request.NanTreatment) is { } nan
+        ? new(ConvolutionMode.Same, BoundaryMode.Fill, request.FillValue, request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads,
+            new NanAwareOptions(nan, request.NormalizeKernel ?? true, request.PreserveNan ?? false, ParseAstropyBoundary(request.Boundary)))
+        : new(ParseMode(request.Mode), ParseBoundary(request.Boundary), request.FillValue,
+            request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads);
 
     private static RequestRejectedException Invalid(string field, string value, string allowed) =>
         RequestRejectedException.BadRequest($"Unknown {field} '{value}': use {allowed}.");

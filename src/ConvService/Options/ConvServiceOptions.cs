@@ -110,6 +110,18 @@ public sealed class LimitsOptions
     [Range(1, 1_000_000)]
     public double MaxBenchmarkSeconds { get; set; } = 1800;
 
+    /// <summary>Longest header of one FITS HDU an upload may have, in bytes (2880 = 36 cards); a header without END stops there.</summary>
+    [Range(2880, 16 * 1024 * 1024)]
+    public int MaxFitsHeaderBytes { get; set; } = 288_000;
+
+    /// <summary>Largest size a gzip-compressed upload (.fits.gz) may inflate to, in bytes.</summary>
+    [Range(1024, int.MaxValue)]
+    public long MaxInflatedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Memory for the FITS headers kept beside uploaded arrays (in-memory storage), in bytes; least recently used out first.</summary>
+    [Range(0, long.MaxValue)]
+    public long FitsHeaderStoreBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Largest page of <c>GET /convolutions</c>.</summary>
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 1000;

@@ -46,6 +46,24 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task FitsUploadedOnOneNode_ResultServedByAnother_KeepsTheHeader()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        using var alpha = PgNodes.Create(db.ConnectionString, "alpha");
+        using var beta = PgNodes.Create(db.ConnectionString, "beta");
+        using var clientA = alpha.CreateClient();
+        using var clientB = beta.CreateClient();
+        byte[] fits = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", "fits", "wcs.fits"));
+        var upload = await clientA.PostAsync("/arrays", ApiClient.Bytes(fits, "application/fits"));
+        string image = (await upload.ReadJsonAsync()).GetProperty("id").GetString()!;
+        var job = await clientA.SubmitAndWaitAsync($$"""{"image": {"arrayId": "{{image}}"}, "kernel": {"data": [[1]]}, "mode": "same"}""");
+        var result = await clientB.SendAsync(ApiClient.Get($"/convolutions/{job.GetProperty("id").GetString()}/result", "application/fits"));
+        var read = Core.Fits.FitsReader.Read(await result.Content.ReadAsByteArrayAsync(), new Core.Fits.FitsReadLimits(1 << 20, 1 << 20, 1 << 20));
+        Assert.Equal("M1", read.Header.GetString("OBJECT"));
+        Assert.Equal(10.5, read.Header.GetDouble("CRPIX1"));
+    }
+
+    [SkippableFact]
     public async Task Restart_KeepsQueuedJobsAndStoredResults()
     {
         await using var db = await TestDatabase.CreateAsync();

@@ -26,9 +26,11 @@ public sealed class PostgresStoreTests
             });
             Arrays = new PostgresArrayStore(database, options);
             Jobs = new PostgresJobStore(database, options);
+            Headers = new PostgresArrayHeaderStore(database);
         }
 
         public PostgresArrayStore Arrays { get; }
+        public PostgresArrayHeaderStore Headers { get; }
         public PostgresJobStore Jobs { get; }
 
         public async Task<long> ScalarAsync(string sql)
@@ -77,6 +79,24 @@ public sealed class PostgresStoreTests
         var info = await node.Arrays.TryGetInfoAsync(put.Info.Id);
         Assert.Null(info!.Sha256);
         Assert.Equal(checksum, info.Checksum);
+    }
+
+    [SkippableFact]
+    public async Task Headers_PutOnOneNode_ReadOnAnotherAndGoWithTheirArray()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var a = new Node(db.ConnectionString);
+        await using var b = new Node(db.ConnectionString);
+        var info = await a.Arrays.PutAsync(Filled(2, 2, 1));
+        string header = "OBJECT  = 'M51'".PadRight(80) + "CRPIX1  =                 12.5".PadRight(80);
+        await a.Headers.PutAsync(info.Id, header);
+        Assert.Equal(header, await b.Headers.TryGetAsync(info.Id));
+        await b.Headers.PutAsync(info.Id, header[..80]); // a later upload of the same pixels replaces it
+        Assert.Equal(header[..80], await a.Headers.TryGetAsync(info.Id));
+        await a.Headers.PutAsync(new string('f', 64), header); // no such array: nothing stored
+        Assert.Null(await a.Headers.TryGetAsync(new string('f', 64)));
+        Assert.Equal(ArrayDeleteOutcome.Deleted, await b.Arrays.DeleteAsync(info.Id));
+        Assert.Null(await a.Headers.TryGetAsync(info.Id));
     }
 
     [SkippableFact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using ConvService.Core.Arrays;
 using ConvService.Core.Generators;
@@ -9,12 +8,10 @@ namespace ConvService.Core.Tests.Npy;
 /// <summary>Has real numpy load what our writer produced. Skips (with the reason) where numpy is absent.</summary>
 public sealed class NumpyInteropTests
 {
-    private const string Python = "/usr/bin/python3";
-
     [SkippableFact]
     public void Write_FileIsLoadedByNumpyWithIdenticalValues()
     {
-        Skip.IfNot(NumpyAvailable.Value, $"{Python} with numpy is not installed (apt-get install python3-numpy); numpy interop not checked.");
+        Skip.IfNot(SystemPython.Has("numpy"), $"{SystemPython.Path} with numpy is not installed (apt-get install python3-numpy); numpy interop not checked.");
 
         var cases = new[]
         {
@@ -34,7 +31,7 @@ public sealed class NumpyInteropTests
                     "a = np.load(sys.argv[1], allow_pickle=False)\n" +
                     "print(a.shape[0], a.shape[1], a.dtype.str, a.flags['C_CONTIGUOUS'])\n" +
                     "print(' '.join('%016x' % v for v in a.ravel().view('<u8')))\n";
-                string[] lines = RunPython(script, path).Split('\n', StringSplitOptions.TrimEntries);
+                string[] lines = SystemPython.Run(script, path).Split('\n', StringSplitOptions.TrimEntries);
                 Assert.Equal($"{a.Rows} {a.Cols} <f8 True", lines[0]);
                 string[] hex = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 Assert.Equal(a.Data.Length, hex.Length);
@@ -46,38 +43,5 @@ public sealed class NumpyInteropTests
                 File.Delete(path);
             }
         }
-    }
-
-    private static readonly Lazy<bool> NumpyAvailable = new(() =>
-    {
-        if (!File.Exists(Python)) return false;
-        try
-        {
-            RunPython("import numpy");
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    });
-
-    private static string RunPython(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("python did not start");
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill();
-            throw new InvalidOperationException("python timed out");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"python failed ({process.ExitCode}): {stderr.Result}");
-        return stdout;
     }
 }

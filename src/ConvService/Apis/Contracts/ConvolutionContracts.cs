@@ -16,6 +16,13 @@ namespace ConvService.Apis.Contracts;
 /// <param name="Stride">1 (default), n, or [sy, sx]: keep every sy-th row and sx-th column of the output.</param>
 /// <param name="Method">auto (default) | direct | fft | naive.</param>
 /// <param name="Threads">Threads for this one convolution (row bands); default 1.</param>
+/// <param name="NanTreatment">
+/// Opt-in NaN-aware convolution with <c>astropy.convolution.convolve</c> semantics: interpolate (NaN pixels are
+/// filled from their neighbours by the kernel renormalised over the valid pixels) | fill (NaN → fillValue first).
+/// Then mode is same, boundary is fill | wrap | extend, and the kernel must have odd sizes.
+/// </param>
+/// <param name="NormalizeKernel">With nanTreatment: divide the kernel by its sum (astropy's default true).</param>
+/// <param name="PreserveNan">With nanTreatment: pixels NaN in the image stay NaN in the result (default false).</param>
 public sealed record ConvolutionRequest(
     ArraySource? Image,
     ArraySource? Kernel,
@@ -24,7 +31,10 @@ public sealed record ConvolutionRequest(
     double? FillValue = null,
     Stride? Stride = null,
     string? Method = null,
-    int? Threads = null);
+    int? Threads = null,
+    string? NanTreatment = null,
+    bool? NormalizeKernel = null,
+    bool? PreserveNan = null);
 
 /// <summary>Where an input comes from: exactly one of <c>data</c>, <c>arrayId</c>, <c>generate</c>.</summary>
 /// <param name="Data">Inline rows, all the same length.</param>

@@ -62,6 +62,11 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
         CREATE INDEX IF NOT EXISTS jobs_status_id ON {Schema}.jobs (status, id);
         CREATE INDEX IF NOT EXISTS jobs_active ON {Schema}.jobs (id) WHERE status IN ('queued', 'running');
         CREATE INDEX IF NOT EXISTS jobs_result ON {Schema}.jobs (result_array_id) WHERE result_array_id IS NOT NULL;
+        -- FITS headers uploaded with arrays (IArrayHeaderStore): they go when their array goes.
+        CREATE TABLE IF NOT EXISTS {Schema}.array_headers (
+            array_id text COLLATE "C" PRIMARY KEY REFERENCES {Schema}.arrays (id) ON DELETE CASCADE,
+            header   text NOT NULL
+        );
         -- No query looks jobs up by benchmark (a run tracks its own job ids), so an index made by an earlier version goes.
         DROP INDEX IF EXISTS {Schema}.jobs_benchmark;
         """;
