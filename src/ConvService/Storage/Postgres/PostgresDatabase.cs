@@ -40,9 +40,20 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             array_id text COLLATE "C" NOT NULL REFERENCES {Schema}.arrays (id)
         );
         -- Results are no longer hashed with SHA-256 (their ids derive from the job id); the checksum column is new.
-        -- Both statements are no-ops on a database this version created, and migrate one an earlier version created.
-        ALTER TABLE {Schema}.arrays ALTER COLUMN sha256 DROP NOT NULL;
-        ALTER TABLE {Schema}.arrays ADD COLUMN IF NOT EXISTS checksum text NULL;
+        -- Migrates a database an earlier version created. Only when needed: ALTER TABLE takes an exclusive lock on the
+        -- table even when it changes nothing, and nodes starting in a live cluster deadlocked with pins taken meanwhile.
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '{Schema}' AND table_name = 'arrays'
+                       AND column_name = 'sha256' AND is_nullable = 'NO') THEN
+                ALTER TABLE {Schema}.arrays ALTER COLUMN sha256 DROP NOT NULL;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '{Schema}' AND table_name = 'arrays'
+                           AND column_name = 'checksum') THEN
+                ALTER TABLE {Schema}.arrays ADD COLUMN checksum text NULL;
+            END IF;
+        END
+        $$;
         CREATE INDEX IF NOT EXISTS array_pins_array ON {Schema}.array_pins (array_id);
         -- The byte total the budget is checked against, in 16 stripes (by the id's first hex digit) so concurrent puts
         -- do not queue on one row; the total is their sum. Kept in step with arrays inside the same transactions.
