@@ -90,6 +90,7 @@ export function wireKeyForm() {
     setApiKey(input.value.trim());
     input.value = "";
     show();
+    form.closest("details")?.removeAttribute("open");
   });
   form.querySelector("[data-forget]")?.addEventListener("click", () => { setApiKey(""); show(); });
   show();
@@ -107,7 +108,8 @@ export function formatNumber(value) {
 export function formatTime(iso) {
   if (!iso) return "–";
   const date = new Date(iso);
-  return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+  const today = date.toDateString() === new Date().toDateString();
+  return today ? date.toLocaleTimeString() : date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
 }
 
 /** Creates an element with attributes and children (strings become text: nothing is parsed as HTML). */

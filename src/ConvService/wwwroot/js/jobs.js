@@ -104,7 +104,7 @@ async function loadJobs() {
   try {
     page = await api("/convolutions?limit=20");
   } catch (error) {
-    jobsBody.replaceChildren(el("tr", {}, el("td", { colspan: 12, class: "error" }, error.message)));
+    jobsBody.replaceChildren(el("tr", {}, el("td", { colspan: 11, class: "error" }, error.message)));
     return;
   }
   const jobs = page.items ?? [];
@@ -112,12 +112,12 @@ async function loadJobs() {
     if (!jobs.some(job => job.id === id)) { URL.revokeObjectURL(url); previewUrls.delete(id); }
   }
   if (jobs.length === 0) {
-    jobsBody.replaceChildren(el("tr", {}, el("td", { colspan: 12 }, "No jobs yet: convolve one above.")));
+    jobsBody.replaceChildren(el("tr", {}, el("td", { colspan: 11 }, "No jobs yet: convolve one above.")));
     return;
   }
   jobsBody.replaceChildren(...jobs.map(job => el("tr", { "data-job-id": job.id, "data-status": job.status },
     previewCell(job),
-    el("td", {}, formatTime(job.submittedAt)),
+    el("td", {}, el("a", { href: `/convolutions/${job.id}`, title: `job ${job.id} (JSON)` }, formatTime(job.submittedAt))),
     el("td", {}, el("span", { class: `badge ${job.status}`, title: job.error ?? "" }, job.status)),
     el("td", {}, `${shape(job.request?.image)} → ${job.result ? job.result.shape.join("×") : "?"}`),
     el("td", {}, shape(job.request?.kernel)),
@@ -126,8 +126,7 @@ async function loadJobs() {
     el("td", { class: "num" }, formatNumber(job.timing?.queueMs)),
     el("td", { class: "num" }, formatNumber(job.timing?.computeMs)),
     el("td", { class: "num" }, formatNumber(job.timing?.totalMs)),
-    el("td", {}, downloads(job)),
-    el("td", { class: "id" }, el("a", { href: `/convolutions/${job.id}` }, job.id.slice(0, 12) + "…")))));
+    el("td", {}, downloads(job)))));
 }
 
 await loadJobs();

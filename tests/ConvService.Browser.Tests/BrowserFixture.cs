@@ -1,0 +1,80 @@
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+
+namespace ConvService.Browser.Tests;
+
+/// <summary>
+/// One running service and one headless Debian Chromium driven through Debian's chromedriver, shared by the tests of
+/// a class. Nothing is downloaded: the driver's path is given, so Selenium Manager never runs. Where either program
+/// is missing, <see cref="SkipReason"/> says so and nothing is started.
+/// </summary>
+public sealed class BrowserFixture : IDisposable
+{
+    /// <summary>Chromium's path (CONVSERVICE_CHROMIUM overrides it).</summary>
+    public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CONVSERVICE_CHROMIUM") ?? "/usr/bin/chromium";
+
+    /// <summary>chromedriver's path (CONVSERVICE_CHROMEDRIVER overrides it).</summary>
+    public static readonly string ChromeDriverPath = Environment.GetEnvironmentVariable("CONVSERVICE_CHROMEDRIVER") ?? "/usr/bin/chromedriver";
+
+    private readonly string? _profile;
+
+    public BrowserFixture()
+    {
+        if (!File.Exists(ChromiumPath) || !File.Exists(ChromeDriverPath))
+        {
+            SkipReason = $"No browser: the browser tests need Debian's chromium and chromium-driver ({ChromiumPath}, {ChromeDriverPath}); " +
+                "`apt-get install chromium chromium-driver` (as .ci/run does) or set CONVSERVICE_CHROMIUM and CONVSERVICE_CHROMEDRIVER.";
+            return;
+        }
+
+        Service = new KestrelConvServiceFactory();
+        Service.Start();
+
+        _profile = Directory.CreateTempSubdirectory("convservice-chromium-").FullName;
+        var options = new ChromeOptions { BinaryLocation = ChromiumPath };
+        // Headless, and none of Chromium's own traffic: this network refuses it, and the tests talk to 127.0.0.1 only.
+        options.AddArguments(
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900", $"--user-data-dir={_profile}");
+        var driverService = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriverPath)!, Path.GetFileName(ChromeDriverPath));
+        driverService.HideCommandPromptWindow = true;
+        driverService.SuppressInitialDiagnosticInformation = true;
+        Driver = new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
+        Driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
+        Driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(30);
+    }
+
+    /// <summary>Why the tests skip, or null.</summary>
+    public string? SkipReason { get; }
+
+    /// <summary>The service (null when skipping).</summary>
+    public KestrelConvServiceFactory? Service { get; }
+
+    /// <summary>The browser (null when skipping).</summary>
+    public ChromeDriver? Driver { get; }
+
+    /// <summary>Where screenshots go: CONVSERVICE_UI_SCREENSHOTS, or nowhere.</summary>
+    public static string? ScreenshotFolder => Environment.GetEnvironmentVariable("CONVSERVICE_UI_SCREENSHOTS") is { Length: > 0 } folder ? folder : null;
+
+    /// <summary>Saves the whole page (not only the viewport) as NAME.png when screenshots were asked for.</summary>
+    public void Screenshot(string name)
+    {
+        if (ScreenshotFolder is not { } folder || Driver is null) return;
+        Directory.CreateDirectory(folder);
+        var shot = Driver.ExecuteCdpCommand("Page.captureScreenshot",
+            new Dictionary<string, object?> { ["format"] = "png", ["captureBeyondViewport"] = true }) as Dictionary<string, object?>;
+        string data = shot?["data"] as string ?? throw new InvalidOperationException("Page.captureScreenshot answered no data.");
+        File.WriteAllBytes(Path.Combine(folder, name + ".png"), Convert.FromBase64String(data));
+    }
+
+    public void Dispose()
+    {
+        Driver?.Quit();
+        Driver?.Dispose();
+        Service?.Dispose();
+        if (_profile is not null)
+        {
+            try { Directory.Delete(_profile, recursive: true); } catch (IOException) { /* chromium may still hold a file; it is in /tmp */ }
+        }
+    }
+}
