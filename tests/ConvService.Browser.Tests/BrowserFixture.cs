@@ -27,15 +27,27 @@ public sealed class BrowserFixture : IDisposable
             return;
         }
 
-        Service = new KestrelConvServiceFactory();
-        Service.Start();
+        if (Environment.GetEnvironmentVariable("CONVSERVICE_UI_BASE_URL") is { Length: > 0 } external)
+        {
+            // A service already running (e.g. `dotnet run -c Release`, for the screenshots in docs/): loopback only.
+            BaseAddress = new Uri(external);
+            if (!BaseAddress.IsLoopback) throw new InvalidOperationException($"CONVSERVICE_UI_BASE_URL must be a loopback address, not {external}.");
+            ApiKey = Environment.GetEnvironmentVariable("CONVSERVICE_UI_API_KEY") is { Length: > 0 } key ? key : null;
+        }
+        else
+        {
+            Service = new KestrelConvServiceFactory();
+            Service.Start();
+            BaseAddress = Service.BaseAddress;
+            ApiKey = KestrelConvServiceFactory.ApiKey;
+        }
 
         _profile = Directory.CreateTempSubdirectory("convservice-chromium-").FullName;
         var options = new ChromeOptions { BinaryLocation = ChromiumPath };
         // Headless, and none of Chromium's own traffic: this network refuses it, and the tests talk to 127.0.0.1 only.
         options.AddArguments(
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900", $"--user-data-dir={_profile}");
+            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,900", $"--user-data-dir={_profile}");
         var driverService = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriverPath)!, Path.GetFileName(ChromeDriverPath));
         driverService.HideCommandPromptWindow = true;
         driverService.SuppressInitialDiagnosticInformation = true;
@@ -47,8 +59,14 @@ public sealed class BrowserFixture : IDisposable
     /// <summary>Why the tests skip, or null.</summary>
     public string? SkipReason { get; }
 
-    /// <summary>The service (null when skipping).</summary>
+    /// <summary>The service this fixture started (null when skipping or when driving CONVSERVICE_UI_BASE_URL).</summary>
     public KestrelConvServiceFactory? Service { get; }
+
+    /// <summary>Where the service listens.</summary>
+    public Uri BaseAddress { get; } = new("http://127.0.0.1");
+
+    /// <summary>The key the service requires for POST and DELETE, or null when it has none.</summary>
+    public string? ApiKey { get; }
 
     /// <summary>The browser (null when skipping).</summary>
     public ChromeDriver? Driver { get; }

@@ -92,7 +92,7 @@ export function wireKeyForm() {
     show();
     form.closest("details")?.removeAttribute("open");
   });
-  form.querySelector("[data-forget]")?.addEventListener("click", () => { setApiKey(""); show(); });
+  form.querySelector("[data-forget]")?.addEventListener("click", () => { setApiKey(""); show(); form.closest("details")?.removeAttribute("open"); });
   show();
 }
 

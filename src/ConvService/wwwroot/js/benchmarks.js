@@ -142,7 +142,7 @@ const ms = value => formatNumber(value);
 
 function resultsTable(report) {
   const row = result => el("tr", { "data-strategy": result.strategy },
-    el("th", { scope: "row" }, result.strategy),
+    el("th", { scope: "row", title: result.checksum ? `checksum ${result.checksum}` : undefined }, result.strategy),
     el("td", { class: "num", "data-field": "workers" }, result.workers),
     el("td", { class: "num", "data-field": "convolutions" }, result.convolutions),
     el("td", { class: "num", "data-field": "wallMedian" }, ms(result.wallMs?.median)),
@@ -150,8 +150,7 @@ function resultsTable(report) {
     el("td", { class: "num", "data-field": "perConvolutionMedian" }, ms(result.perConvolutionMs?.median)),
     el("td", { class: "num", "data-field": "speedup" }, result.speedup == null ? "–" : `${result.speedup.toFixed(2)}×`),
     el("td", { class: "num", "data-field": "efficiency" }, result.efficiency == null ? "–" : result.efficiency.toFixed(2)),
-    el("td", { class: "num", "data-field": "overheadPerJob" }, ms(result.overheadPerJobMs)),
-    el("td", { class: "mono", title: result.checksum ?? "" }, (result.checksum ?? "").slice(0, 10)));
+    el("td", { class: "num", "data-field": "overheadPerJob" }, ms(result.overheadPerJobMs)));
   return el("div", { class: "table-wrap" },
     el("table", { class: "results" },
       el("caption", {}, "Per strategy, over the measured repetitions. Wall: one repetition's wall-clock time; per convolution: compute time of one convolution."),
@@ -164,8 +163,7 @@ function resultsTable(report) {
         el("th", { scope: "col", class: "num" }, "Per convolution ms"),
         el("th", { scope: "col", class: "num" }, "Speedup"),
         el("th", { scope: "col", class: "num" }, "Efficiency"),
-        el("th", { scope: "col", class: "num" }, "Overhead per job ms"),
-        el("th", { scope: "col" }, "Checksum"))),
+        el("th", { scope: "col", class: "num" }, "Overhead per job ms"))),
       el("tbody", {}, report.results.map(row))));
 }
 

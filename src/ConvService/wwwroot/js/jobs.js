@@ -89,7 +89,7 @@ function downloads(job) {
 function previewCell(job) {
   const cell = el("td", {});
   if (job.status !== "succeeded") return cell;
-  const image = el("img", { class: "preview", alt: `Result of job ${job.id}, ${job.result?.shape?.join("×")}`, width: 64, height: 64 });
+  const image = el("img", { class: "preview", alt: `Result of job ${job.id}, ${job.result?.shape?.join("×")}`, width: 96, height: 96 });
   cell.append(image);
   const cached = previewUrls.get(job.id);
   if (cached) image.src = cached;
