@@ -101,6 +101,37 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
     }
 
     [SkippableFact]
+    public async Task BenchmarkPage_TwoPastTicked_ShowsThemSideBySide()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var http = new HttpClient { BaseAddress = Base };
+        if (fixture.ApiKey is { } key) http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        var ids = new List<string>();
+        foreach (int iterations in new[] { 1, 2 })
+        {
+            var response = await http.PostAsync("/benchmarks?wait=60", new StringContent(
+                $$"""{"image": {"shape": [200, 200]}, "iterations": {{iterations}}, "repetitions": 1, "strategies": ["serial", "parallel"]}""",
+                Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+            var report = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("succeeded", report.GetProperty("status").GetString());
+            ids.Add(report.GetProperty("id").GetString()!);
+        }
+
+        Open("/benchmarks.html");
+        var compare = Driver.FindElement(By.Id("compare"));
+        var boxes = ids.Select(id => Until(() => Driver.FindElements(By.CssSelector($"#past-benchmarks input.pick[value='{id}']")).FirstOrDefault(),
+            PageTimeout, $"benchmark {id} in the list")!).ToList();
+        Assert.False(compare.Enabled, "Compare is enabled before two are ticked.");
+        foreach (var box in boxes) box.Click();
+        Until(() => compare.Enabled, PageTimeout, "Compare to be enabled");
+        compare.Click();
+        var shown = Until(() => Driver.FindElements(By.CssSelector("#comparison article.benchmark")) is { Count: 2 } articles ? articles : null, PageTimeout, "two reports side by side")!;
+        Assert.Equal(ids.OrderBy(id => id), shown.Select(a => a.GetDomAttribute("data-benchmark-id")!).OrderBy(id => id));
+        Assert.All(shown, article => Assert.Equal(2, article.FindElements(By.CssSelector("tr[data-strategy]")).Count));
+    }
+
+    [SkippableFact]
     public async Task JobsPage_UploadedNpyWithoutThenWithKey_RefusedThenConvolvedWithPreview()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);

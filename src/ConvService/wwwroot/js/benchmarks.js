@@ -217,15 +217,27 @@ async function loadPast() {
   updateCompareButton();
 }
 
-/** Adds a checkbox for any strategy name a past report used that the form does not list yet. */
-function addStrategiesFrom(reports) {
+/** Adds an unticked checkbox for each strategy name the form does not list yet. */
+function addStrategies(names) {
   const box = document.getElementById("strategies");
   const listed = new Set([...box.querySelectorAll("input")].map(input => input.value));
-  for (const name of reports.flatMap(r => r.request?.strategies ?? [])) {
-    if (listed.has(name) || typeof name !== "string") continue;
+  for (const name of names) {
+    if (typeof name !== "string" || !/^[a-z][a-z0-9-]*$/.test(name) || listed.has(name)) continue;
     listed.add(name);
     box.append(el("label", {}, el("input", { type: "checkbox", name: "strategy", value: name }), ` ${name}`));
   }
+}
+
+const addStrategiesFrom = reports => addStrategies(reports.flatMap(r => r.request?.strategies ?? []));
+
+/** The strategy names the OpenAPI document lists ("Any of serial, parallel, … (default …)"), so new ones appear here. */
+async function addStrategiesFromOpenApi() {
+  try {
+    const document = await api("/swagger/v1/swagger.json");
+    const description = document?.components?.schemas?.BenchmarkRequest?.properties?.strategies?.description ?? "";
+    const match = /Any of ([a-z0-9, -]+?)\s*(\(|\.|$)/.exec(description);
+    if (match) addStrategies(match[1].split(",").map(name => name.trim()));
+  } catch { /* Swagger is optional: the form's own list stands */ }
 }
 
 async function show(id) {
@@ -266,5 +278,5 @@ compareButton.addEventListener("click", async () => {
   }
 });
 
-await loadPast();
+await Promise.all([loadPast(), addStrategiesFromOpenApi()]);
 if (location.hash.length === 33) await show(location.hash.slice(1));
