@@ -143,7 +143,8 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
             Driver.FindElement(By.Id("image-file")).SendKeys(npy);
             var kernel = Driver.FindElement(By.Id("kernel"));
             kernel.Clear();
-            kernel.SendKeys("[[0, 1, 0], [1, -4, 1], [0, 1, 0]]");
+            kernel.SendKeys("[[1, 2, 1], [2, 4, 2], [1, 2, 1]]");
+            Driver.FindElement(By.XPath("//select[@id='boundary']/option[text()='symm']")).Click();
             var status = Driver.FindElement(By.Id("job-status"));
             if (fixture.ApiKey is { } key)
             {
@@ -166,6 +167,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
             var job = await http.GetFromJsonAsync<JsonElement>($"/convolutions/{id}");
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.Equal("same", job.GetProperty("request").GetProperty("mode").GetString());
+            Assert.Equal("symm", job.GetProperty("request").GetProperty("boundary").GetString());
             Assert.Equal([96, 128], job.GetProperty("result").GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
             fixture.Screenshot("ui-jobs");
         }
