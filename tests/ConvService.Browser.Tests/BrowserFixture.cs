@@ -42,18 +42,36 @@ public sealed class BrowserFixture : IDisposable
             ApiKey = KestrelConvServiceFactory.ApiKey;
         }
 
-        _profile = Directory.CreateTempSubdirectory("convservice-chromium-").FullName;
+        Driver = StartBrowser(javaScript: true, out _profile);
+    }
+
+    /// <summary>
+    /// Starts headless Chromium with a fresh profile (its folder in <paramref name="profile"/>, for the caller to delete),
+    /// with or without JavaScript.
+    /// </summary>
+    public static ChromeDriver StartBrowser(bool javaScript, out string profile)
+    {
+        profile = Directory.CreateTempSubdirectory("convservice-chromium-").FullName;
         var options = new ChromeOptions { BinaryLocation = ChromiumPath };
         // Headless, and none of Chromium's own traffic: this network refuses it, and the tests talk to 127.0.0.1 only.
         options.AddArguments(
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,900", $"--user-data-dir={_profile}");
+            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1440,900", $"--user-data-dir={profile}");
+        if (!javaScript) options.AddUserProfilePreference("profile.managed_default_content_settings.javascript", 2);
         var driverService = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriverPath)!, Path.GetFileName(ChromeDriverPath));
         driverService.HideCommandPromptWindow = true;
         driverService.SuppressInitialDiagnosticInformation = true;
-        Driver = new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
-        Driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
-        Driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(30);
+        var driver = new ChromeDriver(driverService, options, TimeSpan.FromSeconds(60));
+        driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
+        driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(30);
+        return driver;
+    }
+
+    /// <summary>Deletes a profile folder <see cref="StartBrowser"/> made.</summary>
+    public static void DeleteProfile(string? profile)
+    {
+        if (profile is null) return;
+        try { Directory.Delete(profile, recursive: true); } catch (IOException) { /* chromium may still hold a file; it is in /tmp */ }
     }
 
     /// <summary>Why the tests skip, or null.</summary>
@@ -90,9 +108,6 @@ public sealed class BrowserFixture : IDisposable
         Driver?.Quit();
         Driver?.Dispose();
         Service?.Dispose();
-        if (_profile is not null)
-        {
-            try { Directory.Delete(_profile, recursive: true); } catch (IOException) { /* chromium may still hold a file; it is in /tmp */ }
-        }
+        DeleteProfile(_profile);
     }
 }

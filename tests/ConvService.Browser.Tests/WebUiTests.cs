@@ -177,6 +177,29 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
         }
     }
 
+    [SkippableFact]
+    public void Pages_WithoutJavaScript_ShowLinksToTheJsonEndpointsAndSwagger()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var plain = BrowserFixture.StartBrowser(javaScript: false, out string profile);
+        try
+        {
+            foreach (var (page, json) in new[] { ("/benchmarks.html", "/benchmarks"), ("/jobs.html", "/convolutions") })
+            {
+                plain.Navigate().GoToUrl(new Uri(Base, page));
+                // With JavaScript on, <noscript> holds text; off, its links are elements on the page.
+                var shown = plain.FindElements(By.CssSelector("noscript a")).Where(a => a.Displayed).Select(a => a.GetDomAttribute("href")).ToList();
+                Assert.Contains(json, shown);
+                Assert.Contains("/swagger", shown);
+            }
+        }
+        finally
+        {
+            plain.Quit();
+            BrowserFixture.DeleteProfile(profile);
+        }
+    }
+
     private void Open(string path)
     {
         Driver.Navigate().GoToUrl(new Uri(Base, path));
