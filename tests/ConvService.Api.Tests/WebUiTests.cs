@@ -20,6 +20,21 @@ public sealed class WebUiTests(KeyedHost host) : IClassFixture<KeyedHost>
     }
 
     [Theory]
+    [InlineData("/convolutions/%2e%2e")]
+    [InlineData("/arrays/%2e%2e")]
+    [InlineData("/benchmarks/%2e%2e")]
+    public async Task GetById_DotDotId_IsTheLandingPageNotAHandler(string url)
+    {
+        // The server removes the dot segment, so the request is GET /: before the web UI that was a 404, now it is the
+        // landing page. No handler ever sees ".." as an id; /convolutions/%2e%2e/%2e%2e/appsettings.json stays a 404.
+        using var client = host.Factory.CreateClient();
+        var response = await client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1>ConvService</h1>", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
     [InlineData("/benchmarks.html", "text/html")]
     [InlineData("/jobs.html", "text/html")]
     [InlineData("/css/site.css", "text/css")]
