@@ -134,6 +134,51 @@ public sealed class WebUiTests(BrowserFixture fixture) : IClassFixture<BrowserFi
     }
 
     [SkippableFact]
+    public async Task BenchmarkPage_ReportWithWarningsAndUnknownFields_ShowsWarningsAndTable()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var http = new HttpClient { BaseAddress = Base };
+        if (fixture.ApiKey is { } key) http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        var response = await http.PostAsync("/benchmarks?wait=60", new StringContent(
+            """{"image": {"shape": [200, 200]}, "iterations": 1, "repetitions": 1, "strategies": ["serial", "parallel"]}""", Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        string id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        // Reports are growing a "warnings" list and a per-job breakdown: the page must show the one and ignore the other.
+        // A browser of its own, whose fetch adds both (and an unknown environment field) to GET /benchmarks/{id}.
+        using var browser = BrowserFixture.StartBrowser(javaScript: true, out string profile);
+        try
+        {
+            browser.ExecuteCdpCommand("Page.addScriptToEvaluateOnNewDocument", new Dictionary<string, object?>
+            {
+                ["source"] = """
+                    const realFetch = window.fetch;
+                    window.fetch = async (...args) => {
+                      const response = await realFetch(...args);
+                      if (!/^\/benchmarks\/[0-9a-f]{32}$/.test(String(args[0]))) return response;
+                      const report = await response.json();
+                      report.warnings = ["Another process used 80 % of a core during the run.", { code: "turbo", message: "CPU frequency scaling is on." }];
+                      report.jobs = [{ node: "vm", strategy: "hangfire", computeMs: 1.5 }];
+                      report.environment.somethingNew = { nested: true };
+                      return new Response(JSON.stringify(report), { status: response.status, headers: response.headers });
+                    };
+                    """,
+            });
+            browser.Navigate().GoToUrl(new Uri(Base, $"/benchmarks.html#{id}"));
+            var wait = new WebDriverWait(browser, PageTimeout) { Message = "Waited for the report's warnings." };
+            wait.IgnoreExceptionTypes(typeof(NoSuchElementException));
+            var warnings = wait.Until(d => d.FindElements(By.CssSelector("#report .warnings li")) is { Count: > 0 } items ? items : null)!;
+            Assert.Equal(["Another process used 80 % of a core during the run.", "CPU frequency scaling is on."], warnings.Select(li => li.Text));
+            Assert.Equal(2, browser.FindElements(By.CssSelector("#report tr[data-strategy]")).Count);
+        }
+        finally
+        {
+            browser.Quit();
+            BrowserFixture.DeleteProfile(profile);
+        }
+    }
+
+    [SkippableFact]
     public async Task JobsPage_UploadedNpyWithoutThenWithKey_RefusedThenConvolvedWithPreview()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
