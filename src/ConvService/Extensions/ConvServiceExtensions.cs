@@ -71,6 +71,7 @@ public static class ConvServiceExtensions
 
         services.AddConvServiceSwagger();
         builder.AddConvServiceOperations(); // metrics, API keys, rate limits: Extensions/OperationsExtensions.cs
+        builder.AddConvServiceUi(); // the web UI at /: Extensions/UiExtensions.cs
         return builder;
     }
 
@@ -83,6 +84,7 @@ public static class ConvServiceExtensions
         app.UseStatusCodePages();
         app.UseRequestSizeLimit(options.Limits.MaxRequestBytes);
         app.UseConvServiceSecurity(); // rate limits, API keys, remote dashboard gate: before the dashboard below
+        app.UseConvServiceUi();
         app.UseConvServiceSwagger();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {

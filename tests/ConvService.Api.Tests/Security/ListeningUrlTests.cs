@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace ConvService.Api.Tests.Security;
 
-/// <summary>The README promises `dotnet run --project src/ConvService` serves http://localhost:5000; nothing may quietly override that.</summary>
+/// <summary>The README promises `dotnet run -c Release --project src/ConvService` serves http://localhost:5000; nothing may quietly override that.</summary>
 public sealed class ListeningUrlTests
 {
     private const string Promised = "http://localhost:5000";
@@ -20,7 +20,7 @@ public sealed class ListeningUrlTests
         string root = RepoRoot();
         using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "appsettings.json")));
         Assert.Equal(Promised, settings.RootElement.GetProperty("Urls").GetString());
-        Assert.Contains($"dotnet run --project src/ConvService     # serves {Promised}", File.ReadAllText(Path.Combine(root, "README.md")));
+        Assert.Contains($"dotnet run -c Release --project src/ConvService   # serves {Promised}", File.ReadAllText(Path.Combine(root, "README.md")));
     }
 
     [Fact]
