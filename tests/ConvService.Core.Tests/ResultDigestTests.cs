@@ -141,4 +141,21 @@ public sealed class ResultDigestTests
         var e = Assert.Throws<ArgumentException>(() => Convolver.Convolve2D(image, kernel, ConvolutionOptions.Default, output, new ResultDigest(12, 11)));
         Assert.Contains("Reset", e.Message);
     }
+
+    [Fact]
+    public void AddRows_InSteps_EqualsWholeBands_AndRefusesRowsOutOfOrder()
+    {
+        var rng = new Random(13);
+        var a = ConvolutionPropertyTests.RandomArray(rng, 150, 9, specials: true);
+        var digest = new ResultDigest(150, 9);
+        foreach (var (first, end) in new[] { (0, 10), (10, 64), (64, 65), (65, 128), (128, 150) }) digest.AddRows(a, first, end);
+        Assert.Equal(ResultDigest.Of(a).Checksum, digest.Finish().Checksum);
+        Assert.True(digest.Elapsed > TimeSpan.Zero);
+
+        digest.Reset(150, 9);
+        digest.AddRows(a, 0, 10);
+        Assert.Throws<ArgumentException>(() => digest.AddRows(a, 20, 30));  // skips rows 10-19
+        Assert.Throws<ArgumentException>(() => digest.AddRows(a, 60, 70));  // crosses into the next band
+        Assert.Equal(TimeSpan.Zero, new ResultDigest(5, 5).Elapsed);
+    }
 }

@@ -28,8 +28,15 @@ internal static class RowBands
         else
             ForEach(bands, threads, cancellationToken, b =>
             {
-                runner.RunRows(output, b * BandRows, Math.Min(rows, (b + 1) * BandRows));
-                digest.AddBand(output, b); // while the band is still in this core's cache
+                // In steps that fit in L2, each digested right after it is written: a whole 64-row band of a 3000-wide
+                // output (1.5 MB) was half evicted by then, and the digest cost 34 % of a full-resolution convolution.
+                int end = Math.Min(rows, (b + 1) * BandRows), step = digest.StepRows;
+                for (int first = b * BandRows; first < end; first += step)
+                {
+                    int last = Math.Min(end, first + step);
+                    runner.RunRows(output, first, last);
+                    digest.AddRows(output, first, last);
+                }
             });
     }
 

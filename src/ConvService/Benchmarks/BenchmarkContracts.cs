@@ -149,7 +149,7 @@ public sealed record BenchmarkEnvironment(
 /// <param name="Convolutions">Convolutions per repetition.</param>
 /// <param name="Workers">Threads or workers the strategy used.</param>
 /// <param name="WallMs">Wall-clock time of a repetition.</param>
-/// <param name="PerConvolutionMs">Compute time of single convolutions, over all repetitions.</param>
+/// <param name="PerConvolutionMs">Time of single convolutions alone, over all repetitions (the checksum that rides along is in Breakdown.SummarizeMs).</param>
 /// <param name="ThroughputPerSecond">Convolutions per second at the median wall time.</param>
 /// <param name="Speedup">Serial median wall ÷ this median wall (null without a serial run).</param>
 /// <param name="Efficiency">Speedup ÷ workers.</param>
@@ -164,21 +164,22 @@ public sealed record StrategyResult(
 
 /// <summary>
 /// Where a strategy's worker time went, in milliseconds per convolution, as means over the measured repetitions:
-/// <see cref="ConvolveMs"/> + the job stages + <see cref="OtherMs"/> = <see cref="WorkerMsPerConvolution"/>.
+/// <see cref="ConvolveMs"/> + <see cref="SummarizeMs"/> + the job stages + <see cref="OtherMs"/> = <see cref="WorkerMsPerConvolution"/>.
 /// The job stages are null for the thread strategies, which have none.
 /// </summary>
 /// <param name="WorkerMsPerConvolution">Mean wall time × workers ÷ convolutions: the worker time one convolution costs.</param>
-/// <param name="ConvolveMs">The convolution, with its fused checksum and statistics.</param>
+/// <param name="ConvolveMs">The convolution alone (what perConvolutionMs reports).</param>
 /// <param name="MarkRunningMs">hangfire: recording the job as running.</param>
 /// <param name="LoadInputsMs">hangfire: fetching image and kernel from the array store.</param>
-/// <param name="SummarizeMs">hangfire: combining band checksums and statistics into the summary.</param>
+/// <param name="SummarizeMs">The output's checksum and statistics (for resultsAgree and the job's summary), computed band by band
+/// inside the convolution while each band is in cache, and timed there.</param>
 /// <param name="StoreMs">hangfire: storing the result.</param>
 /// <param name="OtherMs">The rest. hangfire: Hangfire's fetch and state changes, the outcome record, and workers idle while
 /// the run ramps up and drains; thread strategies: uneven shares and the hand-off to the threads.</param>
 /// <param name="EnqueueMs">hangfire: the benchmark's own time to submit one job (on the benchmark worker, not a convolution worker).</param>
 /// <param name="QueueWaitMs">hangfire: median submitted → started (jobs wait behind each other: not worker time).</param>
 public sealed record StrategyBreakdown(
-    double WorkerMsPerConvolution, double ConvolveMs, double? MarkRunningMs, double? LoadInputsMs, double? SummarizeMs, double? StoreMs,
+    double WorkerMsPerConvolution, double ConvolveMs, double? MarkRunningMs, double? LoadInputsMs, double SummarizeMs, double? StoreMs,
     double OtherMs, double? EnqueueMs, double? QueueWaitMs);
 
 /// <summary>What a benchmark run produced.</summary>

@@ -93,7 +93,8 @@ public sealed class ConvolutionJob(
                 kept = put.KeptBuffer;
                 summary = Summarize(output, put.Info, statistics);
                 long t5 = Stopwatch.GetTimestamp();
-                stages = new JobStages(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t3, t4), Ms(t4, t5));
+                double digestMs = digest.Elapsed.TotalMilliseconds; // spent inside the convolution's band loop
+                stages = new JobStages(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3) - digestMs, digestMs + Ms(t3, t4), Ms(t4, t5));
             }
             finally
             {

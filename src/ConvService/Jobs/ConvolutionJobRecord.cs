@@ -53,7 +53,7 @@ public sealed record ConvolutionJobRecord
     public string? Node { get; init; }
     /// <summary>How many times a worker started it (more than 1 only after a crash or restart).</summary>
     public int Attempts { get; init; }
-    /// <summary>Pure compute time of the last attempt (the convolution, with its fused checksum).</summary>
+    /// <summary>Pure compute time of the last attempt: the convolution alone, without the checksum that rides along it.</summary>
     public double? ComputeMs { get; init; }
     /// <summary>Where the worker's time went in the last attempt, stage by stage (null until it succeeded).</summary>
     public JobStages? Stages { get; init; }
@@ -114,7 +114,8 @@ public sealed record JobResultSummary(int[] Shape, double? Min, double? Max, dou
 /// <summary>A worker's time on one job, in milliseconds, stage by stage: what the job path adds to the convolution.</summary>
 /// <param name="MarkRunningMs">Recording the job as running (one job-store update).</param>
 /// <param name="LoadInputsMs">Fetching image and kernel from the array store.</param>
-/// <param name="ConvolveMs">The convolution, with the checksum and statistics of each band fused into it.</param>
-/// <param name="SummarizeMs">Combining the band checksums and statistics into the result summary.</param>
-/// <param name="StoreMs">Storing the result (in memory: an index insert, or a byte comparison with an identical result; PostgreSQL: a copy).</param>
+/// <param name="ConvolveMs">The convolution alone.</param>
+/// <param name="SummarizeMs">The result's checksum and statistics: gathered band by band inside the convolution while each band is
+/// in cache (timed there), then combined into the summary.</param>
+/// <param name="StoreMs">Storing the result (in memory: an index insert, sharing the buffer of an identical computation; PostgreSQL: a copy).</param>
 public sealed record JobStages(double MarkRunningMs, double LoadInputsMs, double ConvolveMs, double SummarizeMs, double StoreMs);
