@@ -19,7 +19,8 @@ namespace ConvService.Jobs;
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
-    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics)
+    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
+    JobStorage hangfireStorage)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
@@ -81,6 +82,24 @@ public sealed class ConvolutionSubmitter(
             nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false);
     }
 
+    /// <summary>
+    /// The GPU method: only when some live node serves the <c>gpu</c> queue (has a device), and never chosen by <c>auto</c>.
+    /// Asked of the job storage, so in a cluster a node without a GPU still accepts GPU jobs for the nodes that have one.
+    /// </summary>
+    private MethodChoice PlanGpu(NormalizedConvolution request, in ConvolutionGeometry geometry, double directEstimateMs)
+    {
+        if (request.NanTreatment is not null)
+            throw RequestRejectedException.Unprocessable("Method 'gpu' computes scipy's convolve2d; the NaN-aware convolution (nanTreatment) runs on the CPU: use method 'direct' or 'auto'.");
+        int gpuWorkers = Apis.NodesApi.Snapshot(hangfireStorage, time).Nodes.Where(n => n.Alive && n.Queues.Contains(QueueNames.Gpu)).Sum(n => n.Workers);
+        if (gpuWorkers == 0)
+            throw RequestRejectedException.Unprocessable(
+                "No node of this service has a GPU (no live node serves the 'gpu' queue), so method 'gpu' cannot run: use 'direct' or 'auto', " +
+                "or start a node on a machine with a CUDA device (ConvService:Gpu:Device = cuda, the default). GET /nodes lists each node's accelerators.");
+        return new MethodChoice(ConvolutionMethod.Gpu,
+            $"gpu: requested, {geometry.KernelRows}×{geometry.KernelCols} kernel on {geometry.ImageRows}×{geometry.ImageCols}, {gpuWorkers} GPU worker(s); " +
+            $"est. at most {directEstimateMs:0.###} ms (the CPU direct estimate)", directEstimateMs);
+    }
+
     /// <summary>Checks scipy's refusals and the output and work limits; picks the method.</summary>
     public MethodChoice Plan(NormalizedConvolution request)
     {
@@ -91,8 +110,10 @@ public sealed class ConvolutionSubmitter(
             throw RequestRejectedException.Unprocessable(
                 $"The output would be {geometry.OutputRows}×{geometry.OutputCols} = {geometry.OutputLength:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
                 "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', or smaller inputs.");
-        var choice = Convolver.Plan(ir, ic, kr, kc, coreOptions);
-        if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive && geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+        var choice = coreOptions.Method == ConvolutionMethod.Gpu
+            ? PlanGpu(request, geometry, Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct }).EstimatedMs)
+            : Convolver.Plan(ir, ic, kr, kc, coreOptions);
+        if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive or ConvolutionMethod.Gpu && geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
             throw RequestRejectedException.Unprocessable(
                 $"Method '{RequestParsing.Word(choice.Method)}' would need {geometry.DirectMultiplyAdds:G3} multiply-adds, over the limit of {_limits.MaxMultiplyAdds:G3} " +
                 "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, or a stride.");
@@ -129,7 +150,8 @@ public sealed class ConvolutionSubmitter(
         await jobs.CreateAsync(record, cancellationToken);
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
-            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Convolutions, "job",
+            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
+            choice.Method == ConvolutionMethod.Gpu ? QueueNames.Gpu : QueueNames.Convolutions, "job",
             async () =>
             {
                 await jobs.DeleteAsync(id, CancellationToken.None);
