@@ -166,15 +166,22 @@ public static class NpyCodec
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(array);
         await stream.WriteAsync(BuildWriteHeader(array), cancellationToken);
+        await WriteDataAsync(stream, [array], cancellationToken);
+    }
+
+    /// <summary>The arrays' values, one after the other, in chunks.</summary>
+    private static async Task WriteDataAsync(Stream stream, IReadOnlyList<Array2D> arrays, CancellationToken cancellationToken)
+    {
         byte[] chunk = ArrayPool<byte>.Shared.Rent(AsyncChunkBytes);
         try
         {
-            for (long done = 0; done < array.Length;)
-            {
-                int bytes = EncodeData(array, done, chunk);
-                await stream.WriteAsync(chunk.AsMemory(0, bytes), cancellationToken);
-                done += bytes / sizeof(double);
-            }
+            foreach (var array in arrays)
+                for (long done = 0; done < array.Length;)
+                {
+                    int bytes = EncodeData(array, done, chunk);
+                    await stream.WriteAsync(chunk.AsMemory(0, bytes), cancellationToken);
+                    done += bytes / sizeof(double);
+                }
         }
         finally
         {
@@ -225,21 +232,7 @@ public static class NpyCodec
     {
         ArgumentNullException.ThrowIfNull(stream);
         await stream.WriteAsync(StackHeader(arrays), cancellationToken);
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(AsyncChunkBytes);
-        try
-        {
-            foreach (var array in arrays)
-                for (long done = 0; done < array.Length;)
-                {
-                    int bytes = EncodeData(array, done, chunk);
-                    await stream.WriteAsync(chunk.AsMemory(0, bytes), cancellationToken);
-                    done += bytes / sizeof(double);
-                }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
+        await WriteDataAsync(stream, arrays, cancellationToken);
     }
 
     /// <summary>Bytes of the .npy file <see cref="WriteStackAsync"/> produces for <paramref name="arrays"/>.</summary>

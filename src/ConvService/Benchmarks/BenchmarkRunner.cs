@@ -137,14 +137,7 @@ public sealed class BenchmarkRunner(
         // One output buffer and digest per thread, reused: each output is checksummed and dropped, as a loop over convolve2d
         // drops its results, and a reused buffer is warm where a fresh one pays a page fault per 4 KB (see ResultBufferPool).
         // The hangfire strategy gets the same from the pool and the store's sharing of identical results.
-        var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernels[0].Rows, kernels[0].Cols, options);
-        var outputs = new Array2D[threadCount];
-        var digests = new ResultDigest[threadCount];
-        for (int t = 0; t < threadCount; t++)
-        {
-            outputs[t] = Array2D.CreateUninitialized(rows, cols);
-            digests[t] = new ResultDigest(rows, cols);
-        }
+        var (rows, cols, outputs, digests) = OutputsAndDigests(image, kernels[0], options, threadCount);
         long start = Stopwatch.GetTimestamp();
         // Static round-robin: no work stealing in the measurement, one convolution per thread at a time.
         threads.Run(threadCount, t =>
@@ -179,15 +172,8 @@ public sealed class BenchmarkRunner(
         var compute = new double[n];
         var checksumMs = new double[n];
         var checksums = new string[n];
-        var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernels[0].Rows, kernels[0].Cols, options);
         // One reused buffer and digest per filter, as the thread strategies reuse one per thread.
-        var outputs = new Array2D[k];
-        var digests = new ResultDigest[k];
-        for (int f = 0; f < k; f++)
-        {
-            outputs[f] = Array2D.CreateUninitialized(rows, cols);
-            digests[f] = new ResultDigest(rows, cols);
-        }
+        var (rows, cols, outputs, digests) = OutputsAndDigests(image, kernels[0], options, k);
         long start = Stopwatch.GetTimestamp();
         for (int it = 0; it < iterations; it++)
         {
@@ -211,6 +197,21 @@ public sealed class BenchmarkRunner(
         }
         double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         return new RunMeasurement(wall, compute, checksums, null, ChecksumMs: checksumMs);
+    }
+
+    /// <summary><paramref name="count"/> reusable output buffers of this convolution's shape, each with its digest.</summary>
+    private static (int Rows, int Cols, Array2D[] Outputs, ResultDigest[] Digests) OutputsAndDigests(Array2D image, Array2D kernel,
+        in ConvolutionOptions options, int count)
+    {
+        var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        var outputs = new Array2D[count];
+        var digests = new ResultDigest[count];
+        for (int i = 0; i < count; i++)
+        {
+            outputs[i] = Array2D.CreateUninitialized(rows, cols);
+            digests[i] = new ResultDigest(rows, cols);
+        }
+        return (rows, cols, outputs, digests);
     }
 
     /// <summary>
