@@ -45,6 +45,11 @@ public enum ConvolutionMethod
     Fft,
     /// <summary>The deliberately simple reference loop: the oracle every fast path is tested against.</summary>
     Naive,
+    /// <summary>
+    /// The direct method on a GPU (ConvService.Gpu, ILGPU). Not run by <see cref="Convolver"/>, which has no device:
+    /// the service routes it to a node that has one.
+    /// </summary>
+    Gpu,
 }
 
 /// <summary>

@@ -263,6 +263,9 @@ public static class Convolver
                         $"Method 'fft' cannot use fill value {options.FillValue}: a non-finite value would spread over the whole transform. " +
                         "Use method 'direct' or 'auto', or a finite fill value.");
                 return (ConvolutionMethod.Fft, cost);
+            case ConvolutionMethod.Gpu:
+                throw new ConvolutionRefusedException(
+                    "Method 'gpu' runs on a GPU through ConvService.Gpu, not in the CPU convolver: submit it to the service, which sends it to a node with a CUDA device.");
             case ConvolutionMethod.Auto:
                 return (double.IsFinite(options.FillValue) && cost.FftMs < cost.DirectMs ? ConvolutionMethod.Fft : ConvolutionMethod.Direct, cost);
             default:

@@ -142,9 +142,11 @@ public sealed record BenchmarkProgress(long Completed, long Total);
 /// <param name="Node">Node that ran the benchmark.</param>
 /// <param name="Build">Release, or Debug when the service or its numeric core was compiled without optimisation (timings then mean little).</param>
 /// <param name="TieredCompilation">Whether the JIT recompiles hot methods while running (off in the shipped configuration: it recompiled the timed code mid-run).</param>
+/// <param name="Accelerators">The running node's GPUs (empty when none).</param>
 public sealed record BenchmarkEnvironment(
     int ProcessorCount, int WorkerCount, int HangfireWorkers, string Os, string Runtime, string Cpu, string Simd, string GcMode,
-    int ConcurrentJobs, string Node, string Build = "Release", bool TieredCompilation = false);
+    int ConcurrentJobs, string Node, string Build = "Release", bool TieredCompilation = false,
+    IReadOnlyList<ConvService.Gpu.AcceleratorInfo>? Accelerators = null);
 
 /// <summary>One strategy's measurements over the repetitions.</summary>
 /// <param name="Strategy">serial | parallel | parallel-rows | fused | hangfire | hangfire-fused.</param>

@@ -24,7 +24,7 @@ namespace ConvService.Benchmarks;
 /// </summary>
 public sealed class BenchmarkRunner(
     IArrayStore arrays, IJobStore jobs, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
-    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads)
+    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads, GpuRunner gpu)
 {
     private readonly ConvServiceOptions _options = options.Value;
 
@@ -106,7 +106,7 @@ public sealed class BenchmarkRunner(
         var environment = new BenchmarkEnvironment(
             Environment.ProcessorCount, workers, hangfireWorkers, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
             CpuModel(), SimdDescription(), (GCSettings.IsServerGC ? "server" : "workstation") + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"),
-            concurrent, _options.EffectiveNodeName, build.Configuration, build.TieredCompilation);
+            concurrent, _options.EffectiveNodeName, build.Configuration, build.TieredCompilation, gpu.Accelerators);
         return new BenchmarkOutcome(results, environment, agree, Warnings(build, environment));
     }
 

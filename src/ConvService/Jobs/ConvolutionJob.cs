@@ -19,12 +19,12 @@ namespace ConvService.Jobs;
 /// re-delivers after a crash finds its record: finished → nothing to do; otherwise it recomputes, and the
 /// content-addressed result store makes the second write a no-op.
 /// </remarks>
-[Queue(QueueNames.Convolutions)]
+// No [Queue]: the submitter names the queue (convolutions, or gpu for method 'gpu'); the attribute would override it.
 [AutomaticRetry(Attempts = 20, DelaysInSeconds = [1, 2, 5, 10, 15, 30], OnlyOn = [typeof(StorageUnavailableException)],
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle)
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu)
 {
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
     /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
@@ -95,15 +95,19 @@ public sealed class ConvolutionJob(
                 // The checksum and statistics ride along the convolution, band by band, while each band is in cache.
                 var digest = new ResultDigest(rows, cols);
                 long t2 = Stopwatch.GetTimestamp();
-                Convolver.Convolve2D(image, kernel, convolutionOptions, output, digest, userCancel.Token);
+                if (convolutionOptions.Method == ConvolutionMethod.Gpu)
+                    gpu.Convolve(image, record.Request.Image.ArrayId, kernel, record.Request.Kernel.ArrayId, convolutionOptions, output);
+                else
+                    Convolver.Convolve2D(image, kernel, convolutionOptions, output, digest, userCancel.Token);
                 long t3 = Stopwatch.GetTimestamp();
+                double digestMs = digest.Elapsed.TotalMilliseconds; // spent inside the convolution's band loop (none on a GPU)
+                if (convolutionOptions.Method == ConvolutionMethod.Gpu) digest.AddAll(output); // the device writes no bands: one pass on the host
                 var (checksum, statistics) = digest.Finish();
                 long t4 = Stopwatch.GetTimestamp();
                 var put = await arrays.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
                 kept = put.KeptBuffer;
                 summary = Summarize(output, put.Info, statistics);
                 long t5 = Stopwatch.GetTimestamp();
-                double digestMs = digest.Elapsed.TotalMilliseconds; // spent inside the convolution's band loop
                 stages = new JobStages(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3) - digestMs, digestMs + Ms(t3, t4), Ms(t4, t5));
             }
             finally
@@ -223,6 +227,8 @@ public static class QueueNames
 {
     /// <summary>Convolution jobs (user jobs and the benchmark's hangfire strategy).</summary>
     public const string Convolutions = "convolutions";
+    /// <summary>Jobs with method 'gpu': served only by nodes that have a GPU (<see cref="GpuRunner"/>), one worker each.</summary>
+    public const string Gpu = "gpu";
     /// <summary>Benchmark runs, served by their own single worker so they never wait behind small jobs.</summary>
     public const string Benchmarks = "benchmarks";
 }

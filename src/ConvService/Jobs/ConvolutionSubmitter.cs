@@ -19,7 +19,8 @@ namespace ConvService.Jobs;
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
-    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics)
+    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
+    JobStorage hangfireStorage)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
@@ -98,6 +99,10 @@ public sealed class ConvolutionSubmitter(
             ? RequestParsing.Word(RequestParsing.ParseBoundary(request.Boundary))
             : RequestParsing.Word(RequestParsing.ParseAstropyBoundary(request.Boundary));
         var method = RequestParsing.ParseMethod(request.Method);
+        if (method == ConvolutionMethod.Gpu && (request.Kernels is not null || operation == ConvolutionOperation.Correlate))
+            // The device kernel computes convolve2d of one kernel per job here; banks and correlation run on the CPU.
+            throw RequestRejectedException.Unprocessable(
+                $"Method 'gpu' does not run {(request.Kernels is not null ? "filter banks ('kernels')" : "operation 'correlate'")}: use method 'direct' or 'auto'.");
         var stride = request.Stride ?? new Stride(1, 1);
         if (stride.Y < 1 || stride.X < 1)
             throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1 (1 keeps every output; 5 keeps every fifth, like [::5]).");
@@ -108,6 +113,24 @@ public sealed class ConvolutionSubmitter(
             [stride.Y, stride.X], RequestParsing.Word(method), threads,
             nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
             operation == ConvolutionOperation.Correlate ? RequestParsing.Word(operation) : null);
+    }
+
+    /// <summary>
+    /// The GPU method: only when some live node serves the <c>gpu</c> queue (has a device), and never chosen by <c>auto</c>.
+    /// Asked of the job storage, so in a cluster a node without a GPU still accepts GPU jobs for the nodes that have one.
+    /// </summary>
+    private MethodChoice PlanGpu(NormalizedConvolution request, in ConvolutionGeometry geometry, double directEstimateMs)
+    {
+        if (request.NanTreatment is not null)
+            throw RequestRejectedException.Unprocessable("Method 'gpu' computes scipy's convolve2d; the NaN-aware convolution (nanTreatment) runs on the CPU: use method 'direct' or 'auto'.");
+        int gpuWorkers = Apis.NodesApi.Snapshot(hangfireStorage, time).Nodes.Where(n => n.Alive && n.Queues.Contains(QueueNames.Gpu)).Sum(n => n.Workers);
+        if (gpuWorkers == 0)
+            throw RequestRejectedException.Unprocessable(
+                "No node of this service has a GPU (no live node serves the 'gpu' queue), so method 'gpu' cannot run: use 'direct' or 'auto', " +
+                "or start a node on a machine with a CUDA device (ConvService:Gpu:Device = cuda, the default). GET /nodes lists each node's accelerators.");
+        return new MethodChoice(ConvolutionMethod.Gpu,
+            $"gpu: requested, {geometry.KernelRows}×{geometry.KernelCols} kernel on {geometry.ImageRows}×{geometry.ImageCols}, {gpuWorkers} GPU worker(s); " +
+            $"est. at most {directEstimateMs:0.###} ms (the CPU direct estimate)", directEstimateMs);
     }
 
     /// <summary>
@@ -127,7 +150,9 @@ public sealed class ConvolutionSubmitter(
         {
             int kr = kernels[k].Shape[0], kc = kernels[k].Shape[1];
             var geometry = ConvolutionGeometry.Compute(ir, ic, kr, kc, coreOptions); // scipy's refusals → 422
-            var choice = Convolver.Plan(ir, ic, kr, kc, coreOptions);
+            var choice = coreOptions.Method == ConvolutionMethod.Gpu
+                ? PlanGpu(request, geometry, Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct }).EstimatedMs)
+                : Convolver.Plan(ir, ic, kr, kc, coreOptions);
             if (first is null)
             {
                 first = choice;
@@ -139,7 +164,7 @@ public sealed class ConvolutionSubmitter(
                     $"{kernels[0].Shape[0]}×{kernels[0].Shape[1]} and gives {firstGeometry.OutputRows}×{firstGeometry.OutputCols}: the kernels of one bank must give outputs of one shape. " +
                     "Use kernels of one size, mode 'same' (the image's shape whatever the kernel), or separate jobs.");
             outputs += geometry.OutputLength;
-            if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive) multiplyAdds += geometry.DirectMultiplyAdds;
+            if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive or ConvolutionMethod.Gpu) multiplyAdds += geometry.DirectMultiplyAdds;
         }
         string bank = kernels.Count > 1 ? $" for the bank's {kernels.Count} kernels together" : "";
         if (outputs > _limits.MaxOutputPixels)
@@ -183,7 +208,8 @@ public sealed class ConvolutionSubmitter(
         await jobs.CreateAsync(record, cancellationToken);
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
-            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Convolutions, "job",
+            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
+            choice.Method == ConvolutionMethod.Gpu ? QueueNames.Gpu : QueueNames.Convolutions, "job",
             async () =>
             {
                 await jobs.DeleteAsync(id, CancellationToken.None);

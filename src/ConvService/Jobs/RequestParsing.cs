@@ -33,7 +33,8 @@ public static class RequestParsing
         "direct" => ConvolutionMethod.Direct,
         "fft" => ConvolutionMethod.Fft,
         "naive" => ConvolutionMethod.Naive,
-        _ => throw Invalid("method", value, "auto, direct, fft or naive"),
+        "gpu" => ConvolutionMethod.Gpu,
+        _ => throw Invalid("method", value, "auto, direct, fft, naive or gpu"),
     };
 
     /// <summary>Parses operation; null means convolve.</summary>
