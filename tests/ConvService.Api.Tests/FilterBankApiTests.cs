@@ -84,6 +84,8 @@ public sealed class FilterBankApiTests(ConvServiceFactory factory) : IClassFixtu
     [InlineData($$"""{"image": {{Image}}, "kernels": [{{K0}}, {"data": []}]}""", HttpStatusCode.BadRequest, "kernels[1]")]
     [InlineData($$"""{"image": {{Image}}, "kernels": [{"data": [[1, 2, 1], [2, 4, 2], [1, 2, 1]]}], "nanTreatment": "interpolate"}""", HttpStatusCode.UnprocessableEntity, "nanTreatment")]
     [InlineData($$"""{"image": {{Image}}, "kernel": {{K0}}, "operation": "convolute"}""", HttpStatusCode.BadRequest, "correlate")]
+    [InlineData($$"""{"image": {{Image}}, "kernels": [{{K0}}], "method": "gpu"}""", HttpStatusCode.UnprocessableEntity, "filter banks")]
+    [InlineData($$"""{"image": {{Image}}, "kernel": {{K0}}, "method": "gpu", "operation": "correlate"}""", HttpStatusCode.UnprocessableEntity, "correlate")]
     [InlineData($$"""{"image": {{Image}}, "kernel": {"data": [[1, 2, 1], [2, 4, 2], [1, 2, 1]]}, "operation": "correlate", "nanTreatment": "fill"}""", HttpStatusCode.UnprocessableEntity, "correlation")]
     public async Task Submit_BadBankOrOperation_ReturnsProblem(string body, HttpStatusCode status, string fragment)
     {

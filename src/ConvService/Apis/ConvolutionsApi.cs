@@ -151,12 +151,12 @@ public sealed record ResultQuery(
         return Pick(job, parsed);
     }
 
-    private static JobResultSummary Pick(ConvolutionJobRecord job, int? Index)
+    private static JobResultSummary Pick(ConvolutionJobRecord job, int? requested)
     {
         if (job.Results is not { } results)
-            return Index is null or 0 ? job.Result!
-                : throw RequestRejectedException.BadRequest($"index={Index} is out of range: job {job.Id} has one kernel and one result; omit index.");
-        if (Index is not { } index)
+            return requested is null or 0 ? job.Result!
+                : throw RequestRejectedException.BadRequest($"index={requested} is out of range: job {job.Id} has one kernel and one result; omit index.");
+        if (requested is not { } index)
             throw RequestRejectedException.BadRequest(
                 $"Job {job.Id} is a filter bank of {results.Count} kernels: pass ?index=0 to {results.Count - 1}, or GET /convolutions/{job.Id}/results for all of them as one .npy stack.");
         if (index < 0 || index >= results.Count)
