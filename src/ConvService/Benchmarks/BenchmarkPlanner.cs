@@ -15,9 +15,9 @@ namespace ConvService.Benchmarks;
 public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options)
 {
     /// <summary>Every strategy the runner knows, in the default run order.</summary>
-    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "hangfire"];
+    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused"];
 
-    private static readonly string[] DefaultStrategies = ["serial", "parallel", "hangfire"];
+    private static readonly string[] DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(

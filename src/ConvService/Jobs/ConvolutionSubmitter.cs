@@ -31,7 +31,10 @@ public sealed class ConvolutionSubmitter(
     public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, CancellationToken cancellationToken)
     {
         if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
-        if (request.Kernel is null) throw RequestRejectedException.BadRequest("Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        if (request.Kernel is null == request.Kernels is null)
+            throw RequestRejectedException.BadRequest(request.Kernel is null
+                ? "Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}, or a filter bank \"kernels\": [{...}, ...]."
+                : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
         var (normalized, choice) = await PrepareAsync(request, cancellationToken);
         await EnsureQueueRoomAsync(1, cancellationToken);
         return await EnqueueAsync(normalized, choice, benchmarkId: null, cancellationToken);
@@ -43,14 +46,32 @@ public sealed class ConvolutionSubmitter(
         // Options first: a misspelt mode is refused before a large inline image is stored.
         var settings = ParseSettings(request);
         var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
-        var normalized = settings.For(image, kernel);
+        var kernels = await ResolveBankAsync(request.Kernels, cancellationToken);
+        var kernel = kernels?[0] ?? await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        var normalized = settings.For(image, kernel, kernels);
         var choice = Plan(normalized);
         if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
             NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
         return (normalized, choice);
+    }
+
+    /// <summary>Checks the size of a filter bank and resolves its kernels (null: no bank).</summary>
+    private async Task<ArrayReference[]?> ResolveBankAsync(ArraySource[]? sources, CancellationToken cancellationToken)
+    {
+        if (sources is null) return null;
+        if (sources.Length == 0)
+            throw RequestRejectedException.BadRequest("'kernels' is empty: a filter bank needs at least one kernel (or send one as 'kernel').");
+        if (sources.Length > _limits.MaxBankKernels)
+            throw RequestRejectedException.Unprocessable(
+                $"'kernels' has {sources.Length:N0} kernels, over the limit of {_limits.MaxBankKernels:N0} (ConvService:Limits:MaxBankKernels). Split the bank into several jobs.");
+        var kernels = new ArrayReference[sources.Length];
+        for (int k = 0; k < sources.Length; k++)
+            kernels[k] = await ResolveAsync(
+                sources[k] ?? throw RequestRejectedException.BadRequest($"'kernels[{k}]' is null: every kernel is {{\"data\": [[...]]}}, {{\"arrayId\": \"...\"}} or {{\"generate\": {{...}}}}."),
+                $"kernels[{k}]", _limits.MaxKernelPixels, cancellationToken);
+        return kernels;
     }
 
     /// <summary>
@@ -66,11 +87,22 @@ public sealed class ConvolutionSubmitter(
         if (nan is not null && request.Mode is not (null or "same"))
             throw RequestRejectedException.BadRequest(
                 $"With nanTreatment the result has the image's shape, as astropy.convolution.convolve's has: use mode 'same' or leave mode out, not '{Echo.Clip(request.Mode, 20)}'.");
+        var operation = RequestParsing.ParseOperation(request.Operation);
+        if (nan is not null && operation == ConvolutionOperation.Correlate)
+            throw RequestRejectedException.Unprocessable(
+                "nanTreatment follows astropy.convolution.convolve, which has no correlation: drop nanTreatment, or use operation 'convolve'.");
+        if (nan is not null && request.Kernels is not null)
+            throw RequestRejectedException.Unprocessable(
+                "A filter bank ('kernels') cannot use nanTreatment: send each kernel as its own job with 'kernel', or drop nanTreatment.");
         var mode = nan is null ? RequestParsing.ParseMode(request.Mode) : ConvolutionMode.Same;
         string boundaryWord = nan is null
             ? RequestParsing.Word(RequestParsing.ParseBoundary(request.Boundary))
             : RequestParsing.Word(RequestParsing.ParseAstropyBoundary(request.Boundary));
         var method = RequestParsing.ParseMethod(request.Method);
+        if (method == ConvolutionMethod.Gpu && (request.Kernels is not null || operation == ConvolutionOperation.Correlate))
+            // The device kernel computes convolve2d of one kernel per job here; banks and correlation run on the CPU.
+            throw RequestRejectedException.Unprocessable(
+                $"Method 'gpu' does not run {(request.Kernels is not null ? "filter banks ('kernels')" : "operation 'correlate'")}: use method 'direct' or 'auto'.");
         var stride = request.Stride ?? new Stride(1, 1);
         if (stride.Y < 1 || stride.X < 1)
             throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1 (1 keeps every output; 5 keeps every fifth, like [::5]).");
@@ -79,7 +111,8 @@ public sealed class ConvolutionSubmitter(
             throw RequestRejectedException.BadRequest($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
         return new ConvolutionSettings(RequestParsing.Word(mode), boundaryWord, request.FillValue ?? 0.0,
             [stride.Y, stride.X], RequestParsing.Word(method), threads,
-            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false);
+            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
+            operation == ConvolutionOperation.Correlate ? RequestParsing.Word(operation) : null);
     }
 
     /// <summary>
@@ -100,24 +133,49 @@ public sealed class ConvolutionSubmitter(
             $"est. at most {directEstimateMs:0.###} ms (the CPU direct estimate)", directEstimateMs);
     }
 
-    /// <summary>Checks scipy's refusals and the output and work limits; picks the method.</summary>
+    /// <summary>
+    /// Checks scipy's refusals and the output and work limits — a filter bank's summed over its kernels — and that a bank's
+    /// outputs share one shape; picks the method (a bank's: its first kernel's, each kernel is planned alike).
+    /// </summary>
     public MethodChoice Plan(NormalizedConvolution request)
     {
         var coreOptions = RequestParsing.ToCoreOptions(request, request.Method);
-        int ir = request.Image.Shape[0], ic = request.Image.Shape[1], kr = request.Kernel.Shape[0], kc = request.Kernel.Shape[1];
-        var geometry = ConvolutionGeometry.Compute(ir, ic, kr, kc, coreOptions); // scipy's refusals → 422
-        if (geometry.OutputLength > _limits.MaxOutputPixels)
+        int ir = request.Image.Shape[0], ic = request.Image.Shape[1];
+        var kernels = request.AllKernels;
+        MethodChoice? first = null;
+        ConvolutionGeometry firstGeometry = default;
+        long outputs = 0;
+        double multiplyAdds = 0;
+        for (int k = 0; k < kernels.Count; k++)
+        {
+            int kr = kernels[k].Shape[0], kc = kernels[k].Shape[1];
+            var geometry = ConvolutionGeometry.Compute(ir, ic, kr, kc, coreOptions); // scipy's refusals → 422
+            var choice = coreOptions.Method == ConvolutionMethod.Gpu
+                ? PlanGpu(request, geometry, Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct }).EstimatedMs)
+                : Convolver.Plan(ir, ic, kr, kc, coreOptions);
+            if (first is null)
+            {
+                first = choice;
+                firstGeometry = geometry;
+            }
+            else if (geometry.OutputRows != firstGeometry.OutputRows || geometry.OutputCols != firstGeometry.OutputCols)
+                throw RequestRejectedException.Unprocessable(
+                    $"kernels[{k}] is {kr}×{kc} and gives a {geometry.OutputRows}×{geometry.OutputCols} output, but kernels[0] is " +
+                    $"{kernels[0].Shape[0]}×{kernels[0].Shape[1]} and gives {firstGeometry.OutputRows}×{firstGeometry.OutputCols}: the kernels of one bank must give outputs of one shape. " +
+                    "Use kernels of one size, mode 'same' (the image's shape whatever the kernel), or separate jobs.");
+            outputs += geometry.OutputLength;
+            if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive or ConvolutionMethod.Gpu) multiplyAdds += geometry.DirectMultiplyAdds;
+        }
+        string bank = kernels.Count > 1 ? $" for the bank's {kernels.Count} kernels together" : "";
+        if (outputs > _limits.MaxOutputPixels)
             throw RequestRejectedException.Unprocessable(
-                $"The output would be {geometry.OutputRows}×{geometry.OutputCols} = {geometry.OutputLength:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
-                "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', or smaller inputs.");
-        var choice = coreOptions.Method == ConvolutionMethod.Gpu
-            ? PlanGpu(request, geometry, Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct }).EstimatedMs)
-            : Convolver.Plan(ir, ic, kr, kc, coreOptions);
-        if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive or ConvolutionMethod.Gpu && geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+                $"The output would be {(kernels.Count > 1 ? $"{kernels.Count} × " : "")}{firstGeometry.OutputRows}×{firstGeometry.OutputCols} = {outputs:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
+                "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', smaller inputs" + (kernels.Count > 1 ? ", or fewer kernels per bank." : "."));
+        if (multiplyAdds > _limits.MaxMultiplyAdds)
             throw RequestRejectedException.Unprocessable(
-                $"Method '{RequestParsing.Word(choice.Method)}' would need {geometry.DirectMultiplyAdds:G3} multiply-adds, over the limit of {_limits.MaxMultiplyAdds:G3} " +
-                "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, or a stride.");
-        return choice;
+                $"Method '{RequestParsing.Word(first!.Method)}' would need {multiplyAdds:G3} multiply-adds{bank}, over the limit of {_limits.MaxMultiplyAdds:G3} " +
+                "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, a stride" + (kernels.Count > 1 ? ", or fewer kernels per bank." : "."));
+        return first!;
     }
 
     /// <summary>Refuses with 429 when <paramref name="incoming"/> more jobs would exceed the queue limit.</summary>
@@ -234,9 +292,9 @@ public sealed class ConvolutionSubmitter(
 /// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
 public sealed record ConvolutionSettings(
     string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads,
-    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null)
+    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null, string? Operation = null)
 {
-    /// <summary>The normalized request for these inputs.</summary>
-    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel) =>
-        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan);
+    /// <summary>The normalized request for these inputs; <paramref name="kernels"/> is a filter bank (its first is <paramref name="kernel"/>) or null.</summary>
+    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel, ArrayReference[]? kernels = null) =>
+        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan, kernels, Operation);
 }

@@ -68,7 +68,11 @@ public sealed class LimitsOptions
     [Range(1, int.MaxValue)]
     public long MaxKernelPixels { get; set; } = 1_000_000;
 
-    /// <summary>Most pixels in a convolution's (strided) output.</summary>
+    /// <summary>Most kernels in one filter bank (<c>"kernels": [...]</c> of <c>POST /convolutions</c>).</summary>
+    [Range(1, 4096)]
+    public int MaxBankKernels { get; set; } = 64;
+
+    /// <summary>Most pixels in a convolution's (strided) output; a filter bank counts every kernel's output.</summary>
     [Range(1, int.MaxValue)]
     public long MaxOutputPixels { get; set; } = 25_000_000;
 
