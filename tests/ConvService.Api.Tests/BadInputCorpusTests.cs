@@ -299,7 +299,7 @@ public sealed class BadInputCorpusTests(ConvServiceFactory factory) : IClassFixt
             """{"strategies": ["serial", null]}""",
             """{"strategies": []}""",
             """{"strategies": ["serial", "serial"]}""",
-            """{"strategies": ["gpu"]}""",
+            """{"strategies": ["dask"]}""",
             """{"strategies": "serial"}""",
             """{"strategies": [1]}""",
             """{"strategies": ["SERIAL"]}""",

@@ -151,12 +151,13 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
     /// The breakdown's parts add up to the worker time per convolution (within 5 %), and that time, × convolutions ÷ workers,
     /// is a wall time the strategy actually took (between its fastest and slowest repetition, 5 % either side).
     /// </summary>
-    private static void AssertBreakdownAddsUp(JsonElement result)
+    internal static void AssertBreakdownAddsUp(JsonElement result)
     {
         string strategy = result.GetProperty("strategy").GetString()!;
         var b = result.GetProperty("breakdown");
         double perConvolution = b.GetProperty("workerMsPerConvolution").GetDouble();
         double parts = b.GetProperty("convolveMs").GetDouble() + b.GetProperty("summarizeMs").GetDouble() + b.GetProperty("otherMs").GetDouble();
+        if (b.TryGetProperty("copyMs", out var copyMs) && copyMs.ValueKind == JsonValueKind.Number) parts += copyMs.GetDouble();
         Assert.True(b.GetProperty("summarizeMs").GetDouble() >= 0, strategy);
         foreach (var stage in new[] { "markRunningMs", "loadInputsMs", "storeMs" })
         {

@@ -73,4 +73,37 @@ public sealed class GpuMethodTests
             {"image": {"data": [[1, 2, 3], [4, 5, 6], [7, 8, 9]]}, "kernel": {"data": [[0, 1, 0], [1, 1, 1], [0, 1, 0]]}, "nanTreatment": "interpolate", "method": "gpu"}
             """))).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "nanTreatment");
     }
+
+    private const string GpuBenchmark = """
+        {"image": {"shape": [40, 30], "fill": "normal", "seed": 2}, "kernel": {"shape": [3, 3], "count": 2, "seed": 7}, "iterations": 2,
+         "strategies": ["serial", "gpu", "gpu-fused"], "repetitions": 1, "warmup": 1}
+        """;
+
+    [Fact]
+    public async Task Benchmark_GpuStrategiesWithoutADevice_Returns422()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Gpu:Device", "none");
+        using var client = factory.CreateClient();
+        await (await client.PostAsync("/benchmarks", ApiClient.Json(GpuBenchmark))).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "no GPU");
+    }
+
+    [Fact]
+    public async Task Benchmark_GpuStrategies_AgreeWithTheCpuWithinTolerance_AndReportTheirCopies()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Gpu:Device", "cpu");
+        using var client = factory.CreateClient();
+        var report = await (await client.PostAsync("/benchmarks?wait=60", ApiClient.Json(GpuBenchmark))).ReadJsonAsync();
+        Assert.Equal("succeeded", report.GetProperty("status").GetString());
+        Assert.True(report.GetProperty("resultsAgree").GetBoolean());
+        Assert.Contains(report.GetProperty("environment").GetProperty("accelerators").EnumerateArray(), a => a.GetProperty("type").GetString() == "CPU");
+        var results = report.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(JsonValueKind.Null, results[0].GetProperty("maxRelativeError").ValueKind);
+        foreach (var gpu in results.Skip(1))
+        {
+            Assert.Equal(1, gpu.GetProperty("workers").GetInt32());
+            Assert.InRange(gpu.GetProperty("maxRelativeError").GetDouble(), 0, 1e-12);
+            Assert.True(gpu.GetProperty("breakdown").GetProperty("copyMs").GetDouble() >= 0);
+            BenchmarksApiTests.AssertBreakdownAddsUp(gpu);
+        }
+    }
 }

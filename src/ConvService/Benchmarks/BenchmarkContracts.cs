@@ -161,10 +161,12 @@ public sealed record BenchmarkEnvironment(
 /// <param name="Checksum">SHA-256 over every output's checksum (XXH3-128 of shape and data, as a job result's <c>checksum</c>), in order.</param>
 /// <param name="Nodes">For hangfire: convolutions run per node.</param>
 /// <param name="Breakdown">Where the workers' time went, per convolution.</param>
+/// <param name="MaxRelativeError">gpu strategies: the largest difference of their outputs from the CPU direct method's, relative to
+/// each output's largest magnitude (they agree when it is at most 1e-12); null for CPU strategies, which must agree bit for bit.</param>
 public sealed record StrategyResult(
     string Strategy, int Convolutions, int Workers, TimeStats WallMs, TimeStats PerConvolutionMs, double ThroughputPerSecond,
     double? Speedup, double? Efficiency, double OverheadPerJobMs, string Checksum, IReadOnlyDictionary<string, int>? Nodes,
-    StrategyBreakdown? Breakdown = null);
+    StrategyBreakdown? Breakdown = null, double? MaxRelativeError = null);
 
 /// <summary>
 /// Where a strategy's worker time went, in milliseconds per convolution, as means over the measured repetitions:
@@ -182,9 +184,10 @@ public sealed record StrategyResult(
 /// the run ramps up and drains; thread strategies: uneven shares and the hand-off to the threads.</param>
 /// <param name="EnqueueMs">hangfire: the benchmark's own time to submit one job (on the benchmark worker, not a convolution worker).</param>
 /// <param name="QueueWaitMs">hangfire: median submitted → started (jobs wait behind each other: not worker time).</param>
+/// <param name="CopyMs">gpu strategies: host ↔ device copies (the outputs' download; uploads only when an input was not resident).</param>
 public sealed record StrategyBreakdown(
     double WorkerMsPerConvolution, double ConvolveMs, double? MarkRunningMs, double? LoadInputsMs, double SummarizeMs, double? StoreMs,
-    double OtherMs, double? EnqueueMs, double? QueueWaitMs);
+    double OtherMs, double? EnqueueMs, double? QueueWaitMs, double? CopyMs = null);
 
 /// <summary>What a benchmark run produced.</summary>
 /// <param name="Results">One per strategy, in request order.</param>

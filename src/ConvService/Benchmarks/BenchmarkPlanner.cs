@@ -12,10 +12,10 @@ namespace ConvService.Benchmarks;
 /// inputs generated or looked up and stored once, scipy refusals and limits checked, and the whole run estimated
 /// against <see cref="LimitsOptions.MaxBenchmarkSeconds"/>. Nothing runs here.
 /// </summary>
-public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options)
+public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options, GpuRunner gpu)
 {
     /// <summary>Every strategy the runner knows, in the default run order.</summary>
-    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused"];
+    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused", "gpu", "gpu-fused"];
 
     private static readonly string[] DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
 
@@ -28,6 +28,10 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         int repetitions = InRange(request.Repetitions ?? 3, 1, 100, "repetitions");
         int warmup = InRange(request.Warmup ?? 1, 0, 10, "warmup");
         var strategies = NormalizeStrategies(request.Strategies);
+        if (!gpu.IsAvailable && strategies.Any(s => s is "gpu" or "gpu-fused"))
+            throw RequestRejectedException.Unprocessable(
+                "This node has no GPU, so the gpu and gpu-fused strategies cannot run (ConvService:Gpu:Device, GET /nodes lists the accelerators): " +
+                "drop them, or run the benchmark on a node with a CUDA device.");
         // The jobs API's own option checks (and below, its planner), so a benchmark refuses exactly what a job would;
         // checked before any input is generated.
         var settings = ConvolutionSubmitter.ParseSettings(

@@ -40,7 +40,14 @@ public sealed class BenchmarkRunner(
 
     /// <summary>One repetition of one strategy. <paramref name="ChecksumMs"/> per output for the thread strategies; <paramref name="Stages"/> and the enqueue/queue times only for hangfire.</summary>
     private sealed record RunMeasurement(double WallMs, double[] ComputeMs, string[] Checksums, Dictionary<string, int>? Nodes,
-        JobStages[]? Stages = null, double EnqueueMs = 0, double[]? QueueWaitMs = null, double[]? ChecksumMs = null);
+        JobStages[]? Stages = null, double EnqueueMs = 0, double[]? QueueWaitMs = null, double[]? ChecksumMs = null,
+        double[]? CopyMs = null, double? MaxRelativeError = null);
+
+    /// <summary>
+    /// How far a GPU strategy's outputs may be from the CPU direct method's (relative to the output's largest magnitude):
+    /// the device sums in another order and may fuse multiply-adds, so its outputs are compared by value, not by checksum.
+    /// </summary>
+    public const double GpuTolerance = 1e-12;
 
     /// <summary>Measures every strategy; returns results, environment, whether outputs agree, and warnings about the run.</summary>
     public async Task<BenchmarkOutcome> RunAsync(BenchmarkReport report, ConvolutionJobRecord template, CancellationToken cancellationToken)
@@ -77,6 +84,8 @@ public sealed class BenchmarkRunner(
                         "fused" => RunFused(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, progress, cancellationToken),
                         "hangfire" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
                         "hangfire-fused" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken, fused: true),
+                        "gpu" => RunGpu(image, kernels, plan, coreOptions, fused: false, progress, cancellationToken),
+                        "gpu-fused" => RunGpu(image, kernels, plan, coreOptions, fused: true, progress, cancellationToken),
                         _ => throw new InvalidOperationException($"Unknown strategy {strategy}."),
                     };
                     if (round >= plan.Warmup) measurements[strategy].Add(run);
@@ -94,13 +103,15 @@ public sealed class BenchmarkRunner(
         foreach (var strategy in plan.Strategies)
         {
             var runs = measurements[strategy];
-            int strategyWorkers = strategy switch { "serial" => 1, "hangfire" or "hangfire-fused" => hangfireWorkers, _ => workers };
+            int strategyWorkers = strategy switch { "serial" or "gpu" or "gpu-fused" => 1, "hangfire" or "hangfire-fused" => hangfireWorkers, _ => workers };
             results.Add(Summarize(strategy, runs, plan.ConvolutionsPerRun, strategyWorkers, serialMedian));
         }
+        // CPU strategies agree bit for bit (one checksum); GPU strategies within GpuTolerance of the CPU direct method.
+        string? cpuChecksum = results.FirstOrDefault(r => r.MaxRelativeError is null)?.Checksum;
         bool agree = true;
         foreach (var runs in measurements.Values)
             foreach (var run in runs)
-                agree &= Checksum(run.Checksums) == results[0].Checksum;
+                agree &= run.MaxRelativeError is { } error ? error <= GpuTolerance : Checksum(run.Checksums) == cpuChecksum;
 
         var build = BuildInfo.Current;
         var environment = new BenchmarkEnvironment(
@@ -165,6 +176,76 @@ public sealed class BenchmarkRunner(
     /// read once per iteration instead of once per filter; the bank's row bands spread over <paramref name="options"/>.Threads.
     /// Outputs are checksummed band by band and recorded in the other strategies' order (iteration, then filter).
     /// </summary>
+    /// <summary>
+    /// gpu (one launch per convolution) and gpu-fused (one launch per iteration's bank), on this node's device, the image
+    /// and filters resident there after the warm-up (copied once, as a benchmark should measure compute): the launch is
+    /// the convolution; the download and any upload are <c>copyMs</c>; each output is checksummed on the host and compared
+    /// with the CPU direct method's within <see cref="GpuTolerance"/>.
+    /// </summary>
+    private RunMeasurement RunGpu(Array2D image, Array2D[] kernels, NormalizedBenchmark plan, ConvolutionOptions options, bool fused,
+        StrongBox progress, CancellationToken cancellationToken)
+    {
+        var device = gpu.Convolver ?? throw new InvalidOperationException(
+            "This node has no GPU, so the gpu strategies cannot run here: run the benchmark on a node with a CUDA device, or drop gpu and gpu-fused.");
+        int k = kernels.Length, n = plan.Iterations * k;
+        var compute = new double[n];
+        var copy = new double[n];
+        var checksumMs = new double[n];
+        var checksums = new string[n];
+        var (rows, cols, outputs, digests) = OutputsAndDigests(image, kernels[0], options, k);
+        string[] kernelKeys = plan.Kernel.ArrayIds;
+        long start = Stopwatch.GetTimestamp();
+        for (int it = 0; it < plan.Iterations; it++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (fused)
+            {
+                var t = device.Convolve2D(image, kernels, options, outputs, plan.Image.ArrayId, kernelKeys);
+                for (int f = 0; f < k; f++)
+                {
+                    compute[it * k + f] = t.KernelMs / k;
+                    copy[it * k + f] = (t.UploadMs + t.DownloadMs) / k;
+                }
+            }
+            else
+            {
+                for (int f = 0; f < k; f++)
+                {
+                    var t = device.Convolve2D(image, kernels[f], options, outputs[f], plan.Image.ArrayId, kernelKeys[f]);
+                    compute[it * k + f] = t.KernelMs;
+                    copy[it * k + f] = t.UploadMs + t.DownloadMs;
+                }
+            }
+            for (int f = 0; f < k; f++)
+            {
+                int i = it * k + f;
+                digests[f].Reset(rows, cols);
+                digests[f].AddAll(outputs[f]);
+                checksums[i] = digests[f].Finish().Checksum;
+                checksumMs[i] = digests[f].Elapsed.TotalMilliseconds;
+            }
+            Interlocked.Add(ref progress.Completed, k);
+        }
+        double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        // Outside the clock: the last outputs against the CPU direct method, one per filter.
+        double maxError = 0;
+        for (int f = 0; f < k; f++)
+        {
+            var cpu = Convolver.Convolve2D(image, kernels[f], options with { Method = ConvolutionMethod.Direct, Threads = 1 }, cancellationToken);
+            double scale = 0;
+            foreach (double v in cpu.Data) scale = Math.Max(scale, Math.Abs(v));
+            scale = Math.Max(scale, double.Epsilon);
+            var got = outputs[f].Data;
+            for (int i = 0; i < cpu.Data.Length; i++)
+            {
+                double d = Math.Abs(cpu.Data[i] - got[i]);
+                if (double.IsNaN(d) && !double.IsNaN(cpu.Data[i] + got[i])) d = double.PositiveInfinity;
+                if (!double.IsNaN(d)) maxError = Math.Max(maxError, d / scale);
+            }
+        }
+        return new RunMeasurement(wall, compute, checksums, null, ChecksumMs: checksumMs, CopyMs: copy, MaxRelativeError: maxError);
+    }
+
     private static RunMeasurement RunFused(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options,
         StrongBox progress, CancellationToken cancellationToken)
     {
@@ -299,7 +380,8 @@ public sealed class BenchmarkRunner(
             OverheadPerJobMs: wallStats.Median * workers / convolutions - computeStats.Median,
             Checksum: Checksum(runs[^1].Checksums),
             Nodes: runs[^1].Nodes,
-            Breakdown: Breakdown(runs, convolutions, workers));
+            Breakdown: Breakdown(runs, convolutions, workers),
+            MaxRelativeError: runs.Count > 0 && runs[0].MaxRelativeError is not null ? runs.Max(r => r.MaxRelativeError ?? 0) : null);
     }
 
     /// <summary>
@@ -308,7 +390,7 @@ public sealed class BenchmarkRunner(
     /// </summary>
     private static StrategyBreakdown Breakdown(List<RunMeasurement> runs, int convolutions, int workers)
     {
-        double wall = 0, convolve = 0, checksum = 0, markRunning = 0, load = 0, summarize = 0, store = 0, enqueue = 0;
+        double wall = 0, convolve = 0, checksum = 0, copy = 0, markRunning = 0, load = 0, summarize = 0, store = 0, enqueue = 0;
         var queueWaits = new List<double>();
         int jobs = 0;
         bool hasStages = runs.Count > 0 && runs[0].Stages is not null;
@@ -331,6 +413,7 @@ public sealed class BenchmarkRunner(
                 {
                     convolve += run.ComputeMs[i];
                     checksum += run.ChecksumMs?[i] ?? 0;
+                    copy += run.CopyMs?[i] ?? 0;
                 }
             }
             if (run.QueueWaitMs is { } waits) queueWaits.AddRange(waits);
@@ -340,7 +423,8 @@ public sealed class BenchmarkRunner(
         double Mean(double total) => total / jobs;
         // The checksum of the thread strategies and the summary stage of the job path are the same work (ResultDigest).
         double summary = hasStages ? Mean(summarize) : Mean(checksum);
-        double inJob = Mean(convolve) + summary + (hasStages ? Mean(markRunning) + Mean(load) + Mean(store) : 0);
+        bool hasCopies = runs.Count > 0 && runs[0].CopyMs is not null;
+        double inJob = Mean(convolve) + summary + Mean(copy) + (hasStages ? Mean(markRunning) + Mean(load) + Mean(store) : 0);
         return new StrategyBreakdown(
             WorkerMsPerConvolution: perJob,
             ConvolveMs: Mean(convolve),
@@ -350,7 +434,8 @@ public sealed class BenchmarkRunner(
             StoreMs: hasStages ? Mean(store) : null,
             OtherMs: perJob - inJob,
             EnqueueMs: hasStages ? enqueue / jobs : null,
-            QueueWaitMs: queueWaits.Count > 0 ? Statistics.Median(queueWaits) : null);
+            QueueWaitMs: queueWaits.Count > 0 ? Statistics.Median(queueWaits) : null,
+            CopyMs: hasCopies ? Mean(copy) : null);
     }
 
     private static double Median(List<RunMeasurement> runs)
