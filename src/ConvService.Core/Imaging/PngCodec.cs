@@ -263,7 +263,9 @@ public static class PngCodec
                 throw new ArrayFormatException(
                     $"The PNG's image data inflates to more than the {expected} bytes its header allows (corrupt, or a decompression bomb); {ReExport}.");
         }
-        catch (InvalidDataException e)
+        // InvalidDataException for corrupt data; ZLibException (an IOException, not InvalidDataException) for streams zlib
+        // refuses outright, such as one whose header asks for a preset dictionary (FDICT), which PNG forbids.
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw new ArrayFormatException($"The PNG's compressed image data is corrupt ({e.Message}); {ReExport}.");
         }

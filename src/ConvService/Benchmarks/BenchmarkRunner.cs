@@ -169,43 +169,64 @@ public sealed class BenchmarkRunner(
     /// Every convolution as a Hangfire job — the same <see cref="ConvolutionJob"/> that POST /convolutions runs —
     /// with the image stored once and referenced by id. The clock stops when the last result is stored.
     /// </summary>
+    /// <remarks>
+    /// Jobs go in through a window: at most <see cref="Window"/> of this benchmark's jobs are queued at once, and none
+    /// is enqueued while the queue is at <see cref="LimitsOptions.MaxQueuedJobs"/>, so a benchmark never takes the
+    /// queue from users (they would get 429) and its job records and results never pile up: each job is read and
+    /// forgotten as it finishes. The window keeps every worker busy (several jobs per worker are queued), so the
+    /// measurement is the same as enqueueing everything first. Cancellation is checked before every enqueue.
+    /// </remarks>
     private async Task<RunMeasurement> RunHangfireAsync(string benchmarkId, ConvolutionJobRecord template, NormalizedBenchmark plan,
         StrongBox progress, CancellationToken cancellationToken)
     {
         int n = plan.ConvolutionsPerRun;
-        var ids = new string[n];
+        int window = Window(HangfireWorkers(), _options.Limits.MaxQueuedJobs);
+        var ids = new string?[n];
         // The method was planned once for the benchmark; every job carries that plan.
         var choice = new MethodChoice(RequestParsing.ParseMethod(template.Method), template.MethodReason, template.MethodEstimateMs);
+        var compute = new double[n];
+        var checksums = new string[n];
+        var stages = new JobStages[n];
+        var queueWait = new double[n];
+        var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
+        double enqueueMs = 0;
+        int next = 0; // next job to enqueue; jobs [done, next) are outstanding
         long start = Stopwatch.GetTimestamp();
         try
         {
-            for (int i = 0; i < n; i++)
+            for (int done = 0; done < n; done++)
             {
-                var request = template.Request with
+                while (next < n && next - done < window)
                 {
-                    Kernel = template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[i % plan.Kernel.Count] },
-                };
-                var record = await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken);
-                ids[i] = record.Id;
-            }
-            double enqueueMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            var compute = new double[n];
-            var checksums = new string[n];
-            var stages = new JobStages[n];
-            var queueWait = new double[n];
-            var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i < n; i++)
-            {
-                var done = await lifecycle.WaitAsync(ids[i], TimeSpan.FromHours(1), cancellationToken);
-                if (done is not { Status: JobStatus.Succeeded, Result.Checksum: not null, Stages: not null })
-                    throw new InvalidOperationException($"Benchmark convolution job {ids[i]} ended {done?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {done?.Error}");
-                compute[i] = done.ComputeMs ?? 0;
-                checksums[i] = done.Result.Checksum;
-                stages[i] = done.Stages;
-                queueWait[i] = done.StartedAt is { } s ? (s - done.SubmittedAt).TotalMilliseconds : 0;
-                string node = done.Node ?? "unknown";
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (await jobs.CountActiveAsync(cancellationToken) >= _options.Limits.MaxQueuedJobs)
+                    {
+                        if (next > done) break; // wait for one of ours to finish first
+                        await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken); // users' jobs fill the queue: wait for room
+                        continue;
+                    }
+                    var request = template.Request with
+                    {
+                        Kernel = template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[next % plan.Kernel.Count] },
+                    };
+                    long enqueueStart = Stopwatch.GetTimestamp();
+                    ids[next] = (await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken)).Id;
+                    enqueueMs += Stopwatch.GetElapsedTime(enqueueStart).TotalMilliseconds;
+                    next++;
+                }
+                string id = ids[done]!;
+                var finished = await lifecycle.WaitAsync(id, TimeSpan.FromHours(1), cancellationToken);
+                if (finished is not { Status: JobStatus.Succeeded, Result.Checksum: not null, Stages: not null })
+                    throw new InvalidOperationException($"Benchmark convolution job {id} ended {finished?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {finished?.Error}");
+                compute[done] = finished.ComputeMs ?? 0;
+                checksums[done] = finished.Result.Checksum;
+                stages[done] = finished.Stages;
+                queueWait[done] = finished.StartedAt is { } s ? (s - finished.SubmittedAt).TotalMilliseconds : 0;
+                string node = finished.Node ?? "unknown";
                 nodes[node] = nodes.GetValueOrDefault(node) + 1;
                 Interlocked.Increment(ref progress.Completed);
+                await ForgetAsync(id);
+                ids[done] = null;
             }
             // Waiting in submission order can only observe the last completion late, never early: the wall clock is honest.
             double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -213,15 +234,24 @@ public sealed class BenchmarkRunner(
         }
         finally
         {
-            // Benchmark jobs are measurement, not user jobs: cancel stragglers, then forget the records.
+            // Benchmark jobs are measurement, not user jobs: cancel stragglers (a failed or cancelled run), then forget the records.
             foreach (var id in ids)
-            {
-                if (id is null) continue;
-                var (outcome, _) = await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
-                if (outcome == DeleteOutcome.Cancelled) await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
-            }
+                if (id is not null) await ForgetAsync(id);
         }
     }
+
+    /// <summary>Deletes a benchmark job's record and result (cancelling it first when it has not finished).</summary>
+    private async Task ForgetAsync(string id)
+    {
+        var (outcome, _) = await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
+        if (outcome == DeleteOutcome.Cancelled) await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The hangfire strategy's jobs queued at once: four per worker keep every worker fed while the benchmark reads
+    /// results, and never more than half of <see cref="LimitsOptions.MaxQueuedJobs"/>, so users keep room.
+    /// </summary>
+    internal static int Window(int workers, int maxQueuedJobs) => Math.Max(1, Math.Min(4 * Math.Max(workers, 1), maxQueuedJobs / 2));
 
     private static StrategyResult Summarize(string strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
     {

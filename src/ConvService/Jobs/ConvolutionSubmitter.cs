@@ -31,21 +31,27 @@ public sealed class ConvolutionSubmitter(
     {
         if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
         if (request.Kernel is null) throw RequestRejectedException.BadRequest("Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        // The queue limit first: a 429 must not leave the request's inline inputs in the store.
+        await EnsureQueueRoomAsync(1, cancellationToken);
         var (normalized, choice) = await PrepareAsync(request, cancellationToken);
         await EnsureQueueRoomAsync(1, cancellationToken);
         return await EnqueueAsync(normalized, choice, benchmarkId: null, cancellationToken);
     }
 
-    /// <summary>Validates options and resolves both inputs; plans the method. Nothing is enqueued.</summary>
+    /// <summary>
+    /// Validates options, checks both inputs and plans the method against every limit, and only then stores the
+    /// inputs, so a refused request leaves nothing in the array store. Nothing is enqueued.
+    /// </summary>
     public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, CancellationToken cancellationToken)
     {
-        // Options first: a misspelt mode is refused before a large inline image is stored.
+        // Options first: a misspelt mode is refused before a large inline image is even copied.
         var settings = ParseSettings(request);
-        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
-        var normalized = settings.For(image, kernel);
+        var image = await InspectAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
+        var kernel = await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        Plan(settings.For(image.Unstored, kernel.Unstored)); // output, work and FFT memory limits, on shapes alone
+        var normalized = settings.For(await image.StoreAsync(cancellationToken), await kernel.StoreAsync(cancellationToken));
         var choice = Plan(normalized);
-        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(kernel.ArrayId, cancellationToken) is { } kernelArray)
+        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
             NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
@@ -92,6 +98,18 @@ public sealed class ConvolutionSubmitter(
                 $"The output would be {geometry.OutputRows}×{geometry.OutputCols} = {geometry.OutputLength:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
                 "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', or smaller inputs.");
         var choice = Convolver.Plan(ir, ic, kr, kc, coreOptions);
+        if (choice.Method == ConvolutionMethod.Fft && Convolver.FftWorkingBytes(ir, ic, kr, kc, coreOptions) is var fftBytes && fftBytes > _limits.MaxFftBytes)
+        {
+            string over = $"Method 'fft' would need {fftBytes:N0} bytes of spectra for a {kr}×{kc} kernel on {ir}×{ic} " +
+                $"(the transform is as wide as image + kernel − 1), over the limit of {_limits.MaxFftBytes:N0} (ConvService:Limits:MaxFftBytes).";
+            if (coreOptions.Method != ConvolutionMethod.Auto || geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+                throw RequestRejectedException.Unprocessable(
+                    $"{over} {(coreOptions.Method == ConvolutionMethod.Auto ? $"Method 'direct' is no option either: {geometry.DirectMultiplyAdds:G3} multiply-adds, over {_limits.MaxMultiplyAdds:G3} (ConvService:Limits:MaxMultiplyAdds). " : "")}" +
+                    "Use a smaller kernel or image, mode 'valid' or a stride, or method 'direct' for small kernels.");
+            // auto must not pick a plan over the limits: the direct sum fits, so it runs instead, and the reason says why.
+            var direct = Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct });
+            choice = direct with { Reason = $"{direct.Reason}; fft would need {fftBytes:N0} bytes, over ConvService:Limits:MaxFftBytes" };
+        }
         if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive && geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
             throw RequestRejectedException.Unprocessable(
                 $"Method '{RequestParsing.Word(choice.Method)}' would need {geometry.DirectMultiplyAdds:G3} multiply-adds, over the limit of {_limits.MaxMultiplyAdds:G3} " +
@@ -141,7 +159,14 @@ public sealed class ConvolutionSubmitter(
     }
 
     /// <summary>Stores an input given inline, by id, or by generator spec.</summary>
-    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
+    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken) =>
+        await (await InspectAsync(source, role, maxPixels, cancellationToken)).StoreAsync(cancellationToken);
+
+    /// <summary>
+    /// Checks an input given inline, by id, or by generator spec, and learns its shape, without storing or generating
+    /// anything: the caller checks its limits on the shape and calls <see cref="PendingInput.StoreAsync"/> after.
+    /// </summary>
+    public async Task<PendingInput> InspectAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
     {
         int given = (source.Data is null ? 0 : 1) + (source.ArrayId is null ? 0 : 1) + (source.Generate is null ? 0 : 1);
         if (given != 1)
@@ -155,7 +180,8 @@ public sealed class ConvolutionSubmitter(
             var info = await arrays.TryGetInfoAsync(id, cancellationToken)
                 ?? throw RequestRejectedException.Unprocessable($"'{role}.arrayId' {id} is not in the array store (unknown, deleted or evicted). Upload it again with POST /arrays.");
             CheckPixels(role, info.Shape[0], info.Shape[1], maxPixels);
-            return new ArrayReference(id, info.Shape, "arrayId");
+            var reference = new ArrayReference(id, info.Shape, "arrayId");
+            return new PendingInput(reference, _ => Task.FromResult(reference));
         }
 
         if (source.Generate is { } spec)
@@ -164,18 +190,25 @@ public sealed class ConvolutionSubmitter(
                 throw RequestRejectedException.BadRequest($"'{role}.generate.shape' must be [rows, cols] with both ≥ 1.");
             CheckPixels(role, shape[0], shape[1], maxPixels);
             var fill = RequestParsing.ParseFill(spec.Fill);
-            var key = (shape[0], shape[1], fill, spec.Seed);
-            if (GeneratedIds.TryGetValue(key, out var cached) && await arrays.TryGetInfoAsync(cached, cancellationToken) is not null)
-                return new ArrayReference(cached, [shape[0], shape[1]], "generate", new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed));
-            var generated = ArrayGenerator.Generate(shape[0], shape[1], fill, spec.Seed);
-            var stored = await arrays.PutAsync(generated, cancellationToken);
-            GeneratedIds[key] = stored.Id;
-            return new ArrayReference(stored.Id, stored.Shape, "generate", new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed));
+            var normalizedSpec = new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed);
+            return new PendingInput(new ArrayReference("", [shape[0], shape[1]], "generate", normalizedSpec), async ct =>
+            {
+                var key = (shape[0], shape[1], fill, spec.Seed);
+                if (GeneratedIds.TryGetValue(key, out var cached) && await arrays.TryGetInfoAsync(cached, ct) is not null)
+                    return new ArrayReference(cached, [shape[0], shape[1]], "generate", normalizedSpec);
+                var generated = ArrayGenerator.Generate(shape[0], shape[1], fill, spec.Seed);
+                var stored = await arrays.PutAsync(generated, ct);
+                GeneratedIds[key] = stored.Id;
+                return new ArrayReference(stored.Id, stored.Shape, "generate", normalizedSpec);
+            });
         }
 
         var array = FromRows(source.Data!, role, maxPixels);
-        var info2 = await arrays.PutAsync(array, cancellationToken);
-        return new ArrayReference(info2.Id, info2.Shape, "data");
+        return new PendingInput(new ArrayReference("", [array.Rows, array.Cols], "data"), async ct =>
+        {
+            var info2 = await arrays.PutAsync(array, ct);
+            return new ArrayReference(info2.Id, info2.Shape, "data");
+        });
     }
 
     /// <summary>Builds an array from JSON rows: non-empty, rectangular, within the pixel limit.</summary>
@@ -218,3 +251,8 @@ public sealed record ConvolutionSettings(
     public NormalizedConvolution For(ArrayReference image, ArrayReference kernel) =>
         new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan);
 }
+
+/// <summary>An input checked and of known shape but not stored yet (<see cref="ConvolutionSubmitter.InspectAsync"/>).</summary>
+/// <param name="Unstored">Its reference with the shape and source, and an empty id until it is stored.</param>
+/// <param name="StoreAsync">Stores (or generates) it and returns its reference; for an arrayId input, the reference as is.</param>
+public sealed record PendingInput(ArrayReference Unstored, Func<CancellationToken, Task<ArrayReference>> StoreAsync);
