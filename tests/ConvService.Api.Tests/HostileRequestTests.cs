@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using ConvService.Core.Arrays;
+using ConvService.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConvService.Api.Tests;
+
+/// <summary>
+/// Issue #12's resource-exhaustion probes, each sent as a hostile client would and answered as it must be: refused
+/// with the right 4xx before the node spends the memory or compute, or served without hurting other clients.
+/// </summary>
+public sealed class HostileRequestTests
+{
+    [Fact]
+    public async Task SubmitBenchmark_HundredMillionTinyHangfireJobs_Returns422NamingTheJobLimit()
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        var response = await client.PostAsync("/benchmarks", ApiClient.Json(
+            """{"image":{"shape":[1,1]},"kernel":{"shape":[1,1],"count":1024},"iterations":100000,"strategies":["hangfire"]}"""));
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "MaxBenchmarkJobs");
+    }
+
+    [Fact]
+    public async Task SubmitBenchmark_TinyJobsOverBudgetOnlyByOverhead_Returns422NamingPerJobOverhead()
+    {
+        // 2,000 jobs of a 1×1 convolution: nothing to convolve, but 2,000 × 4 rounds × 1 ms of scheduling is 8 s.
+        using var factory = new ConvServiceFactory()
+            .With("ConvService:Limits:PerJobOverheadMs", "1").With("ConvService:Limits:MaxBenchmarkSeconds", "5");
+        using var client = factory.CreateClient();
+        var response = await client.PostAsync("/benchmarks", ApiClient.Json(
+            """{"image":{"shape":[1,1]},"kernel":{"shape":[1,1],"count":1},"iterations":2000,"strategies":["hangfire"]}"""));
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "PerJobOverheadMs");
+    }
+
+    [Fact]
+    public async Task SubmitBenchmark_OverMemoryBudget_Returns422AndGeneratesNothing()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxBenchmarkBytes", "1000000");
+        using var client = factory.CreateClient();
+        var response = await client.PostAsync("/benchmarks", ApiClient.Json("""{"image":{"shape":[400,400],"seed":12345},"iterations":1}"""));
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "MaxBenchmarkBytes");
+        // The image would have been generated and stored under its content id before the budget check.
+        var image = ConvService.Core.Generators.ArrayGenerator.Generate(400, 400, ConvService.Core.Generators.FillKind.Zeros, 12345);
+        Assert.Null(await factory.Services.GetRequiredService<IArrayStore>().TryGetInfoAsync(ArrayId.Compute(image).Id));
+    }
+
+    [Fact]
+    public async Task SubmitBenchmark_OverMaxQueuedBenchmarks_Returns429WithRetryAfter()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxQueuedBenchmarks", "1");
+        using var client = factory.CreateClient();
+        // Long enough to be still queued or running when the second arrives; cancelled at the end.
+        var first = await client.PostAsync("/benchmarks", ApiClient.Json(
+            """{"image":{"shape":[300,300]},"kernel":{"shape":[9,9],"count":1},"iterations":1000,"method":"naive","strategies":["serial"],"stride":1}"""));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        string id = (await first.ReadJsonAsync()).GetProperty("id").GetString()!;
+        var second = await client.PostAsync("/benchmarks", ApiClient.Json("""{"image":{"shape":[8,8]},"iterations":1,"strategies":["serial"]}"""));
+        await second.AssertProblemAsync(HttpStatusCode.TooManyRequests, "MaxQueuedBenchmarks");
+        Assert.NotNull(second.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/benchmarks/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RunBenchmark_HangfireStrategy_NeverQueuesPastMaxQueuedJobs()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxQueuedJobs", "4");
+        using var client = factory.CreateClient();
+        var jobs = factory.Services.GetRequiredService<IJobStore>();
+        int peak = 0;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, await jobs.CountActiveAsync());
+                await Task.Delay(1);
+            }
+        });
+        var response = await client.PostAsync("/benchmarks?wait=60", ApiClient.Json(
+            """{"image":{"shape":[8,8]},"kernel":{"shape":[2,2],"count":2},"iterations":20,"repetitions":1,"warmup":0,"strategies":["hangfire"],"stride":1}"""));
+        await sampling.CancelAsync();
+        await sampler;
+        var report = await response.ReadJsonAsync();
+        Assert.Equal("succeeded", report.GetProperty("status").GetString());
+        Assert.InRange(peak, 1, 2); // the window: half of MaxQueuedJobs, so users keep room
+    }
+
+    [Fact]
+    public async Task DeleteBenchmark_WhileHangfireStrategyEnqueues_StopsTheEnqueueLoopPromptly()
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        var jobs = factory.Services.GetRequiredService<IJobStore>();
+        var response = await client.PostAsync("/benchmarks", ApiClient.Json(
+            """{"image":{"shape":[8,8]},"kernel":{"shape":[1,1],"count":1},"iterations":20000,"repetitions":1,"warmup":0,"strategies":["hangfire"]}"""));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        string id = (await response.ReadJsonAsync()).GetProperty("id").GetString()!;
+        var clock = Stopwatch.StartNew();
+        while ((await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/benchmarks/{id}")).GetProperty("status").GetString() == "queued"
+               && clock.Elapsed < TimeSpan.FromSeconds(20))
+            await Task.Delay(20);
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/benchmarks/{id}")).StatusCode);
+        clock.Restart();
+        while (await jobs.CountActiveAsync() > 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20);
+        Assert.Equal(0, await jobs.CountActiveAsync());
+    }
+
+    [Theory]
+    [InlineData("fft")]
+    [InlineData("auto")]
+    public async Task SubmitConvolution_MillionWideKernelOnWideImage_Returns422NamingMaxFftBytes(string method)
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        var response = await client.PostAsync("/convolutions", ApiClient.Json(
+            $$$"""{"image":{"generate":{"shape":[2000,12500]}},"kernel":{"generate":{"shape":[1,1000000]}},"mode":"same","method":"{{{method}}}"}"""));
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "MaxFftBytes");
+    }
+
+    [Fact]
+    public async Task SubmitConvolution_AutoWhereFftIsOverMaxFftBytes_RunsDirectAndSaysWhy()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxFftBytes", "2048");
+        using var client = factory.CreateClient();
+        var job = await client.SubmitAndWaitAsync(
+            """{"image":{"generate":{"shape":[300,300]}},"kernel":{"generate":{"shape":[41,41]}},"mode":"same","method":"auto"}""");
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("direct", job.GetProperty("method").GetString());
+        Assert.Contains("MaxFftBytes", job.GetProperty("methodReason").GetString());
+    }
+
+    [Fact]
+    public async Task SubmitConvolution_RefusedForItsOutput_LeavesItsInlineImageOutOfTheStore()
+    {
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxOutputPixels", "10");
+        using var client = factory.CreateClient();
+        var response = await client.PostAsync("/convolutions", ApiClient.Json(
+            """{"image":{"data":[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16.5]]},"kernel":{"data":[[1]]}}"""));
+        await response.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "MaxOutputPixels");
+        var image = Array2D.FromArray(new double[,] { { 1, 2, 3, 4 }, { 5, 6, 7, 8 }, { 9, 10, 11, 12 }, { 13, 14, 15, 16.5 } });
+        Assert.Null(await factory.Services.GetRequiredService<IArrayStore>().TryGetInfoAsync(ArrayId.Compute(image).Id));
+    }
+
+    [Fact]
+    public async Task UploadPng_ZlibStreamAsksForPresetDictionary_Returns400()
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        // zlib header 78 BB: FDICT set (and a valid check), then a dictionary id; PNG forbids preset dictionaries.
+        byte[] idat = [0x78, 0xBB, 0x00, 0x00, 0x00, 0x01, 0x63, 0x00, 0x00];
+        var response = await client.PostAsync("/arrays", ApiClient.Bytes(BadInputCorpusTests.PngFile(2, 2, 0, 8, idat), "image/png"));
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "PNG");
+    }
+
+    [Fact]
+    public async Task Metrics_UnknownHttpMethods_AddNoSeries()
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        for (int i = 0; i < 5; i++)
+            await client.SendAsync(new HttpRequestMessage(new HttpMethod($"RANDOM{i}"), "/health"));
+        string metrics = await client.GetStringAsync("/metrics");
+        Assert.DoesNotContain("RANDOM", metrics);
+        Assert.Contains("method=\"OTHER\"", metrics);
+    }
+
+    [Fact]
+    public async Task UploadArray_BodyShorterThanItsContentLength_Returns400WithoutWaitingForTheRest()
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        var content = new ShortContent(declared: 100_000_000, actual: 1000);
+        var response = await client.PostAsync("/arrays", content);
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>A body that declares more bytes than it sends (a client that stops mid-upload).</summary>
+    private sealed class ShortContent(long declared, int actual) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => stream.WriteAsync(new byte[actual]).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = declared;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-npy");
+            return true;
+        }
+    }
+}
