@@ -145,6 +145,34 @@ public sealed class HostileRequestTests
     }
 
     [Fact]
+    public async Task SubmitConvolution_DistinctInputsQueuedBehindALongJob_Returns429BeforePinningTheWholeStore()
+    {
+        // A 4 MiB store, half of it pinnable: the long job pins 750 KB, each queued 200×200 image 320 KB more (every job is slow: none finishes and unpins meanwhile).
+        using var factory = new ConvServiceFactory().With("ConvService:Workers", "1")
+            .With("ConvService:Limits:ArrayStoreBytes", "4194304").With("ConvService:Limits:MaxPinnedFraction", "0.5");
+        using var client = factory.CreateClient();
+        var ids = new List<string>();
+        var longJob = await client.PostAsync("/convolutions", ApiClient.Json(
+            """{"image":{"generate":{"shape":[300,300],"seed":7}},"kernel":{"generate":{"shape":[61,61],"fill":"normal"}},"method":"naive"}"""));
+        Assert.Equal(HttpStatusCode.Accepted, longJob.StatusCode);
+        ids.Add((await longJob.ReadJsonAsync()).GetProperty("id").GetString()!);
+        HttpResponseMessage? refused = null;
+        for (int seed = 100; seed < 110 && refused is null; seed++)
+        {
+            var response = await client.PostAsync("/convolutions", ApiClient.Json(
+                $$$"""{"image":{"generate":{"shape":[200,200],"fill":"normal","seed":{{{seed}}}}},"kernel":{"generate":{"shape":[61,61],"fill":"normal"}},"method":"naive"}"""));
+            if (response.StatusCode == HttpStatusCode.Accepted) ids.Add((await response.ReadJsonAsync()).GetProperty("id").GetString()!);
+            else refused = response;
+        }
+        var store = (IPinnedBytes)factory.Services.GetRequiredService<IArrayStore>();
+        Assert.True(refused is not null, $"pinned {store.PinnedBytes}, jobs {string.Join(" | ", await Task.WhenAll(ids.Select(async id => (await client.GetStringAsync($"/convolutions/{id}"))[..60])))}");
+        await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, "MaxPinnedFraction");
+        Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.InRange(ids.Count, 2, 6);
+        foreach (var id in ids) await client.DeleteAsync($"/convolutions/{id}");
+    }
+
+    [Fact]
     public async Task UploadPng_ZlibStreamAsksForPresetDictionary_Returns400()
     {
         using var factory = new ConvServiceFactory();

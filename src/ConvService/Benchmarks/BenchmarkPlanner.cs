@@ -81,6 +81,11 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
                 $"The image and {count} generated filters need {inputBytes:N0} bytes, over half the array store ({limits.ArrayStoreBytes:N0} bytes, " +
                 "ConvService:Limits:ArrayStoreBytes), which must also hold results. Use fewer or smaller filters, or a smaller image.");
 
+        // The generated filters all count (filter 0 stands for their shape); a filter given by id is pinned once.
+        var pinned = new List<ArrayReference> { imageInput.Unstored };
+        for (int i = 0; i < (kernelSeed is null ? 1 : count); i++) pinned.Add(kernelSeed is null ? kernelInput.Unstored : kernelInput.Unstored with { ArrayId = "" });
+        submitter.EnsurePinRoom(pinned);
+
         // Within budget: now store (or generate) the image and the filters. Filter i uses seed + i, as the tutorial
         // draws num_cpus independent normal filters.
         var storedImage = await imageInput.StoreAsync(cancellationToken);

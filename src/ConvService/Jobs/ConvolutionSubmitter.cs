@@ -49,6 +49,7 @@ public sealed class ConvolutionSubmitter(
         var image = await InspectAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
         var kernel = await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
         Plan(settings.For(image.Unstored, kernel.Unstored)); // output, work and FFT memory limits, on shapes alone
+        EnsurePinRoom([image.Unstored, kernel.Unstored]);
         var normalized = settings.For(await image.StoreAsync(cancellationToken), await kernel.StoreAsync(cancellationToken));
         var choice = Plan(normalized);
         if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
@@ -125,6 +126,31 @@ public sealed class ConvolutionSubmitter(
             throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Queue full",
                 $"{active:N0} jobs are queued or running and the limit is {_limits.MaxQueuedJobs:N0} (ConvService:Limits:MaxQueuedJobs). Retry after a second, or send fewer jobs at once.",
                 TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// Refuses with 429 and Retry-After when pinning <paramref name="inputs"/> (those not pinned already; an empty id is
+    /// an input not stored yet) would take the store's pinned bytes past <see cref="LimitsOptions.MaxPinnedFraction"/>.
+    /// Only stores that count their pins (<see cref="IPinnedBytes"/>: in-memory storage) are checked.
+    /// </summary>
+    public void EnsurePinRoom(IReadOnlyList<ArrayReference> inputs)
+    {
+        if (arrays is not IPinnedBytes store) return;
+        long incoming = 0;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            bool counted = false;
+            for (int j = 0; j < i; j++) counted |= input.ArrayId.Length > 0 && inputs[j].ArrayId == input.ArrayId;
+            if (!counted && (input.ArrayId.Length == 0 || !store.IsPinned(input.ArrayId)))
+                incoming += (long)input.Shape[0] * input.Shape[1] * sizeof(double);
+        }
+        long pinned = store.PinnedBytes, max = (long)(store.BudgetBytes * _limits.MaxPinnedFraction);
+        if (incoming > 0 && pinned + incoming > max)
+            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Too much queued input",
+                $"Queued and running work already holds {pinned:N0} bytes of inputs in the array store; this request's {incoming:N0} more would pass " +
+                $"{max:N0} ({_limits.MaxPinnedFraction:P0} of the store, ConvService:Limits:MaxPinnedFraction). Retry when queued jobs have run, or reuse inputs already queued.",
+                TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Records a validated job, pins its inputs and enqueues it on Hangfire.</summary>

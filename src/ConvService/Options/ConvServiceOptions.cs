@@ -94,6 +94,15 @@ public sealed class LimitsOptions
     public long ArrayStoreBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>
+    /// Most of the array store (in-memory storage) that inputs of queued and running work may pin, as a fraction of
+    /// <see cref="ArrayStoreBytes"/>; a job or benchmark whose new inputs would pin more gets 429 with Retry-After.
+    /// Pinned arrays cannot be evicted, so without it ten large inputs queued behind a long job hold the whole store
+    /// and every other upload and result is refused.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double MaxPinnedFraction { get; set; } = 0.5;
+
+    /// <summary>
     /// Memory kept for reusing result buffers the array store did not keep (repeated results, benchmark iterations,
     /// PostgreSQL storage), in bytes; 0 turns reuse off.
     /// </summary>
