@@ -173,6 +173,17 @@ public sealed class HostileRequestTests
     }
 
     [Fact]
+    public async Task SubmitConvolution_JsonOfManyOneValueRows_Returns413WhileParsing()
+    {
+        using var factory = new ConvServiceFactory()
+            .With("ConvService:Limits:MaxImagePixels", "1000").With("ConvService:Limits:MaxKernelPixels", "1000");
+        using var client = factory.CreateClient();
+        string rows = string.Join(",", Enumerable.Repeat("[0]", 100_000));
+        var response = await client.PostAsync("/convolutions", ApiClient.Json($$"""{"image":{"data":[{{rows}}]},"kernel":{"data":[[1]]}}"""));
+        await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "inline 'data'");
+    }
+
+    [Fact]
     public async Task UploadPng_ZlibStreamAsksForPresetDictionary_Returns400()
     {
         using var factory = new ConvServiceFactory();

@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ConvService.Options;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace ConvService.Http;
 
@@ -21,6 +24,20 @@ public static class RequestBody
         // 1e400 parses to Infinity, which no computation wants and no JSON response can carry back (a 500 later).
         Converters = { new FiniteDoubleConverter() },
     };
+
+    private static readonly ConcurrentDictionary<long, JsonSerializerOptions> StrictJsonByLimit = new();
+
+    /// <summary>
+    /// <see cref="StrictJson"/> with inline arrays (<c>double[][]</c>) counted as they are read against the host's
+    /// largest array limit (<see cref="JsonRowsConverter"/>); one options instance per limit, as System.Text.Json caches
+    /// its metadata per instance.
+    /// </summary>
+    private static JsonSerializerOptions StrictJsonFor(HttpRequest request)
+    {
+        if (request.HttpContext.RequestServices.GetService<IOptions<ConvServiceOptions>>()?.Value.Limits is not { } limits) return StrictJson;
+        long maxValues = Math.Max(limits.MaxImagePixels, limits.MaxKernelPixels);
+        return StrictJsonByLimit.GetOrAdd(maxValues, static max => new JsonSerializerOptions(StrictJson) { Converters = { new JsonRowsConverter(max) } });
+    }
 
     /// <summary>True when the request says it carries JSON.</summary>
     public static bool IsJson(HttpRequest request) =>
@@ -44,7 +61,7 @@ public static class RequestBody
         T? value;
         try
         {
-            value = await JsonSerializer.DeserializeAsync<T>(request.Body, StrictJson, cancellationToken);
+            value = await JsonSerializer.DeserializeAsync<T>(request.Body, StrictJsonFor(request), cancellationToken);
         }
         // Whitespace-only bodies (and a lone byte-order mark) are empty too, whatever position the reader stopped at.
         catch (JsonException e) when (e.Path is "$" && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
@@ -162,4 +179,64 @@ public sealed class FiniteDoubleConverter : JsonConverter<double>
         if (double.IsFinite(value)) writer.WriteNumberValue(value);
         else writer.WriteNullValue();
     }
+}
+
+/// <summary>
+/// Reads an inline array (<c>[[...], ...]</c>) counting values and rows as it goes, and refuses (413) once they pass
+/// the limit, instead of letting the serializer build the whole jagged array first: rows of one value cost ~40 bytes
+/// of heap each, so a 128 MiB body of <c>[0],</c> rows became ~1.6 GB before the pixel check. A row counts as
+/// <see cref="RowCost"/> values (an array's header is about that much heap), so such bodies stop early too. The exact
+/// per-role limit (image or kernel) and the shape checks follow in <c>ConvolutionSubmitter.FromRows</c>.
+/// </summary>
+public sealed class JsonRowsConverter(long maxValues) : JsonConverter<double[][]>
+{
+    /// <summary>The values one row counts as, for its array header and reference.</summary>
+    public const int RowCost = 4;
+
+    private static readonly FiniteDoubleConverter Number = new();
+
+    /// <inheritdoc />
+    public override double[][] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException();
+        var rows = new List<double[]?>();
+        var row = new List<double>();
+        long counted = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                rows.Add(null); // FromRows names the null row
+                continue;
+            }
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException();
+            counted += RowCost;
+            row.Clear();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                row.Add(Number.Read(ref reader, typeof(double), options));
+                if (++counted > maxValues) throw TooLarge();
+            }
+            if (counted > maxValues) throw TooLarge();
+            rows.Add(row.ToArray());
+        }
+        return rows.ToArray()!;
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, double[][] value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var row in value)
+        {
+            writer.WriteStartArray();
+            foreach (double v in row) FiniteDoubleConverter.WriteValue(writer, v);
+            writer.WriteEndArray();
+        }
+        writer.WriteEndArray();
+    }
+
+    private RequestRejectedException TooLarge() => RequestRejectedException.TooLarge(
+        $"An inline 'data' array has more than {maxValues:N0} values (ConvService:Limits:MaxImagePixels / MaxKernelPixels; each row also counts as {RowCost}). " +
+        "Send large arrays as .npy with POST /arrays (8 bytes a value) and reference them by arrayId.");
 }
