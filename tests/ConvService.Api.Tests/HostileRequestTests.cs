@@ -179,7 +179,7 @@ public sealed class HostileRequestTests
             .With("ConvService:Limits:MaxImagePixels", "1000").With("ConvService:Limits:MaxKernelPixels", "1000");
         using var client = factory.CreateClient();
         string rows = string.Join(",", Enumerable.Repeat("[0]", 100_000));
-        var response = await client.PostAsync("/convolutions", ApiClient.Json($$"""{"image":{"data":[{{rows}}]},"kernel":{"data":[[1]]}}"""));
+        var response = await client.PostAsync("/convolutions", ApiClient.Json($$$"""{"image":{"data":[{{{rows}}}]},"kernel":{"data":[[1]]}}"""));
         await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "inline 'data'");
     }
 
