@@ -86,6 +86,21 @@ EOF
 check "128 MiB JSON body of one-value rows" 413 "$(post /convolutions "$work/rows.json")"
 rm -f "$work/rows.json"
 
+# 4. Uploads charged by their decoded size: twelve ~3 KB one-bit PNGs of 5000² (200 MB each decoded), distinct contents.
+python3 - "$work" <<'EOF'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+row = b"\0" + bytes(625)
+for i in range(12):
+    raw = bytearray(row * 5000); raw[1] = i + 1
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 5000, 5000, 1, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b"")
+    open(f"{sys.argv[1]}/bit{i}.png", "wb").write(png)
+EOF
+codes=
+for i in $(seq 0 11); do codes+="$(post /arrays "$work/bit$i.png" image/png) "; done
+echo "      twelve 1-bit 5000² PNGs, $(stat -c %s "$work/bit0.png") bytes each: $codes"
+check "twelve 1-bit PNGs: 2 stored (400 MB), the rest 429" "201 201 429 429 429 429 429 429 429 429 429 429 " "$codes"
+
 # 5. Decoder errors: a PNG whose zlib stream asks for a preset dictionary.
 python3 - "$work/fdict.png" <<'EOF'
 import struct, sys, zlib

@@ -475,7 +475,7 @@ public sealed class BadInputCorpusTests(ConvServiceFactory factory) : IClassFixt
         return bytes.ToArray();
     }
 
-    private static byte[] Zlib(byte[] raw)
+    internal static byte[] Zlib(byte[] raw)
     {
         using var output = new MemoryStream();
         using (var z = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true)) z.Write(raw);

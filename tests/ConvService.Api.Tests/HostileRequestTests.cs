@@ -184,6 +184,26 @@ public sealed class HostileRequestTests
     }
 
     [Fact]
+    public async Task UploadPng_TinyOneBitPngsThatDecodeLarge_Returns429OnceTheClientsBudgetIsSpent()
+    {
+        // Each 200×200 one-bit PNG is ~60 bytes and decodes to 320,000 bytes: three fit a 1,000,000-byte budget.
+        using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxUploadBytesPerClientPerMinute", "1000000");
+        using var client = factory.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (int i = 0; i < 4; i++)
+        {
+            var raw = new byte[200 * (1 + 25)]; // per row: filter byte 0, then 25 bytes of 8 pixels
+            raw[1] = (byte)i; // distinct contents, so each is a new array
+            last = await client.PostAsync("/arrays", ApiClient.Bytes(BadInputCorpusTests.PngFile(200, 200, 0, 1, BadInputCorpusTests.Zlib(raw)), "image/png"));
+            statuses.Add(last.StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created], statuses[..3]);
+        await last!.AssertProblemAsync(HttpStatusCode.TooManyRequests, "MaxUploadBytesPerClientPerMinute");
+        Assert.NotNull(last!.Headers.RetryAfter);
+    }
+
+    [Fact]
     public async Task UploadPng_ZlibStreamAsksForPresetDictionary_Returns400()
     {
         using var factory = new ConvServiceFactory();

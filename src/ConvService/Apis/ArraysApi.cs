@@ -3,6 +3,7 @@ using ConvService.Core.Arrays;
 using ConvService.Core.Fits;
 using ConvService.Core.Imaging;
 using ConvService.Core.Npy;
+using ConvService.Extensions;
 using ConvService.Http;
 using ConvService.Jobs;
 using ConvService.Options;
@@ -36,12 +37,13 @@ public static class ArraysApi
     /// <summary>Stores an uploaded array; the same content always gets the same id.</summary>
     public static async Task<Created<StoredArrayInfo>> UploadAsync(
         HttpRequest request, [AsParameters] HduQuery query, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
-        CancellationToken cancellationToken)
+        UploadBudget budget, CancellationToken cancellationToken)
     {
         var limits = options.Value.Limits;
         long maxBytes = limits.MaxImagePixels * sizeof(double);
         Array2D array;
         FitsHeader? fitsHeader = null;
+        bool charged = false; // against the client's upload budget (UploadBudget)
         if (query.Hdu is not null && !FitsContent.IsFits(request))
             throw RequestRejectedException.BadRequest($"?hdu= picks an HDU of a FITS upload, but this body is '{request.ContentType ?? "(no content type)"}'. Send Content-Type: application/fits, or drop ?hdu=.");
         if (FitsContent.IsFits(request))
@@ -62,6 +64,10 @@ public static class ArraysApi
         else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Png))
         {
             var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
+            // Charged from IHDR, before inflating: a refused tiny PNG must not cost its 200 MB decode first.
+            var png = PngCodec.ReadInfo(bytes);
+            if (png.PixelCount <= limits.MaxImagePixels) budget.Charge(SecurityExtensions.ClientName(request.HttpContext), png.PixelCount * sizeof(double));
+            charged = true;
             array = PngCodec.Decode(bytes, limits.MaxImagePixels); // checks IHDR against the limit before inflating
         }
         else
@@ -71,6 +77,7 @@ public static class ArraysApi
         }
         if (array.IsEmpty)
             throw RequestRejectedException.BadRequest($"The array is {array.Rows}×{array.Cols}: send at least one row and one column.");
+        if (!charged) budget.Charge(SecurityExtensions.ClientName(request.HttpContext), array.Length * sizeof(double));
         var info = await arrays.PutAsync(array, cancellationToken);
         if (fitsHeader is not null) await headers.PutAsync(info.Id, fitsHeader.Text, cancellationToken); // capped by MaxFitsHeaderBytes on the way in
         return TypedResults.Created($"/arrays/{info.Id}", info);

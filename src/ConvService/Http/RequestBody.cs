@@ -32,9 +32,9 @@ public static class RequestBody
     /// largest array limit (<see cref="JsonRowsConverter"/>); one options instance per limit, as System.Text.Json caches
     /// its metadata per instance.
     /// </summary>
-    private static JsonSerializerOptions StrictJsonFor(HttpRequest request)
+    private static JsonSerializerOptions StrictJsonFor(LimitsOptions? limits)
     {
-        if (request.HttpContext.RequestServices.GetService<IOptions<ConvServiceOptions>>()?.Value.Limits is not { } limits) return StrictJson;
+        if (limits is null) return StrictJson;
         long maxValues = Math.Max(limits.MaxImagePixels, limits.MaxKernelPixels);
         return StrictJsonByLimit.GetOrAdd(maxValues, static max => new JsonSerializerOptions(StrictJson) { Converters = { new JsonRowsConverter(max) } });
     }
@@ -61,7 +61,13 @@ public static class RequestBody
         T? value;
         try
         {
-            value = await JsonSerializer.DeserializeAsync<T>(request.Body, StrictJsonFor(request), cancellationToken);
+            // The body is read first (within MaxRequestBytes, as it arrives) and parsed from memory: streaming
+            // deserialization reads a custom converter's whole value ahead into a buffer that doubles as it goes, so a
+            // 128 MiB array cost ~384 MiB of buffers before JsonRowsConverter could count a value.
+            var limits = request.HttpContext.RequestServices.GetService<IOptions<ConvServiceOptions>>()?.Value.Limits;
+            var body = await ReadBytesAsync(request, limits?.MaxRequestBytes ?? long.MaxValue, cancellationToken);
+            // A UTF-8 byte-order mark is skipped, as the streaming reader did (the span reader refuses it).
+            value = JsonSerializer.Deserialize<T>(body.AsSpan(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), StrictJsonFor(limits));
         }
         // Whitespace-only bodies (and a lone byte-order mark) are empty too, whatever position the reader stopped at.
         catch (JsonException e) when (e.Path is "$" && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
@@ -191,7 +197,7 @@ public sealed class FiniteDoubleConverter : JsonConverter<double>
 public sealed class JsonRowsConverter(long maxValues) : JsonConverter<double[][]>
 {
     /// <summary>The values one row counts as, for its array header and reference.</summary>
-    public const int RowCost = 4;
+    public const int RowCost = 8;
 
     private static readonly FiniteDoubleConverter Number = new();
 

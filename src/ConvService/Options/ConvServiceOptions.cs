@@ -103,6 +103,14 @@ public sealed class LimitsOptions
     public double MaxPinnedFraction { get; set; } = 0.5;
 
     /// <summary>
+    /// Decoded bytes one client (API key, else IP) may upload to POST /arrays a minute; beyond it 429 with Retry-After,
+    /// and a single array over it 413. Counts what an upload becomes (8 bytes a pixel), not what was sent, so highly
+    /// compressible PNGs cannot flush the store. 0 turns it off.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MaxUploadBytesPerClientPerMinute { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
     /// Memory kept for reusing result buffers the array store did not keep (repeated results, benchmark iterations,
     /// PostgreSQL storage), in bytes; 0 turns reuse off.
     /// </summary>
