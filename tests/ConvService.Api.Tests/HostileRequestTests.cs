@@ -53,14 +53,9 @@ public sealed class HostileRequestTests
         using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxQueuedBenchmarks", "1");
         using var client = factory.CreateClient();
         // Long enough to be still queued or running when the second arrives; cancelled at the end.
-        var first = await client.PostAsync("/benchmarks", ApiClient.Json(
-            """{"image":{"shape":[300,300]},"kernel":{"shape":[9,9],"count":1},"iterations":1000,"method":"naive","strategies":["serial"],"stride":1}"""));
-        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
-        string id = (await first.ReadJsonAsync()).GetProperty("id").GetString()!;
-        var second = await client.PostAsync("/benchmarks", ApiClient.Json("""{"image":{"shape":[8,8]},"iterations":1,"strategies":["serial"]}"""));
-        await second.AssertProblemAsync(HttpStatusCode.TooManyRequests, "MaxQueuedBenchmarks");
-        Assert.NotNull(second.Headers.RetryAfter);
-        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/benchmarks/{id}")).StatusCode);
+        await client.AssertSecondRefusedWith429Async("/benchmarks",
+            """{"image":{"shape":[300,300]},"kernel":{"shape":[9,9],"count":1},"iterations":1000,"method":"naive","strategies":["serial"],"stride":1}""",
+            """{"image":{"shape":[8,8]},"iterations":1,"strategies":["serial"]}""", "MaxQueuedBenchmarks");
     }
 
     [Fact]
