@@ -209,6 +209,49 @@ public sealed class HostileRequestTests
         await response.AssertProblemAsync(HttpStatusCode.BadRequest, "PNG");
     }
 
+    [Theory]
+    [InlineData("image/png")]
+    [InlineData("application/x-npy")]
+    [InlineData("application/fits")]
+    [InlineData("application/fits+gzip")]
+    public async Task UploadArray_MutatedFiles_NeverAnswer5xx(string format)
+    {
+        // A brief fuzz: flipped bytes, overwritten runs and truncations of one valid file, seeded so a failure repeats.
+        var array = Array2D.FromArray(new double[,] { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9.5 } });
+        using var npy = new MemoryStream();
+        ConvService.Core.Npy.NpyCodec.Write(npy, array);
+        byte[] valid = format switch
+        {
+            "image/png" => ConvService.Core.Imaging.PngCodec.EncodeGray16(array),
+            "application/x-npy" => npy.ToArray(),
+            "application/fits" => ConvService.Core.Fits.FitsWriter.Write(array),
+            _ => Gzip(ConvService.Core.Fits.FitsWriter.Write(array)),
+        };
+        string contentType = format == "application/fits+gzip" ? "application/fits" : format;
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        var random = new Random(12);
+        for (int i = 0; i < 150; i++)
+        {
+            var bytes = (byte[])valid.Clone();
+            switch (i % 3)
+            {
+                case 0: bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8)); break;
+                case 1: random.NextBytes(bytes.AsSpan(random.Next(bytes.Length - 8), 8)); break;
+                default: bytes = bytes[..random.Next(bytes.Length)]; break;
+            }
+            var response = await client.PostAsync("/arrays", ApiClient.Bytes(bytes, contentType));
+            Assert.True((int)response.StatusCode < 500, $"{format} mutation {i} → {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        static byte[] Gzip(byte[] raw)
+        {
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(raw);
+            return output.ToArray();
+        }
+    }
+
     [Fact]
     public async Task Metrics_UnknownHttpMethods_AddNoSeries()
     {
