@@ -77,6 +77,21 @@ slow=$!
 sleep 2
 check "8 slow bodies declaring 128 MiB each (RSS while they hang)" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")"
 wait "$slow"
+# A PNG header of 100,000² pixels, then a stalled body: the answer must come from the header, before the 100 MB.
+answer=$(python3 - "$port" <<'EOF'
+import socket, struct, sys, time, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+start = time.monotonic()
+s.sendall(b"POST /arrays HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 100000000\r\n\r\n"
+          + b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0)) + bytes(65536))
+status = s.recv(4096).split(b" ")[1].decode()
+print(f"{status} {time.monotonic() - start:.2f}")
+EOF
+)
+echo "      PNG header of 100,000² then a stalled body: status and seconds: $answer"
+check "PNG header of 100,000² pixels, body stalled (answered from the header)" 413 "${answer%% *}"
 python3 - "$work/rows.json" <<'EOF'
 import sys
 n = (134217728 - 64) // 4

@@ -274,6 +274,44 @@ public sealed class HostileRequestTests
         await response.AssertProblemAsync(HttpStatusCode.BadRequest);
     }
 
+    [Theory]
+    [InlineData("image/png")]
+    [InlineData("application/x-npy")]
+    public async Task UploadArray_HugeHeaderThenAStalledBody_Returns413BeforeTheBodyArrives(string format)
+    {
+        using var factory = new ConvServiceFactory();
+        using var client = factory.CreateClient();
+        byte[] header = format == "image/png"
+            ? BadInputCorpusTests.PngFile(100_000, 100_000, 0, 8, [])[..33]
+            : System.Text.Encoding.ASCII.GetBytes("\u0093NUMPY\u0001\u0000v\u0000{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000), }".PadRight(128 + 10 - 1) + "\n");
+        if (format != "image/png") header[0] = 0x93;
+        // 64 KiB of header and padding, then the client stalls with 100 MB still to send, and gives up after 2 s. The
+        // test host hands the response over only once the client has stopped sending, so the proof is the status: a
+        // server that waited for the body would see it end short and answer 400; the header check answers 413.
+        // (scripts/hostile-probes.sh times the same probe against Kestrel.)
+        using var stall = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var response = await client.PostAsync("/arrays", new StalledContent([.. header, .. new byte[65536 - header.Length]], 100_000_000, format, stall.Token));
+        await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    /// <summary>A body that sends its first bytes, then nothing until cancelled (a slow or stalled client).</summary>
+    private sealed class StalledContent(byte[] first, long declared, string contentType, CancellationToken stall) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(first);
+            await stream.FlushAsync();
+            try { await Task.Delay(Timeout.Infinite, stall); } catch (OperationCanceledException) { }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = declared;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+            return true;
+        }
+    }
+
     /// <summary>A body that declares more bytes than it sends (a client that stops mid-upload).</summary>
     private sealed class ShortContent(long declared, int actual) : HttpContent
     {

@@ -58,17 +58,19 @@ public static class ArraysApi
         }
         else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Npy) || RequestBody.MediaTypeIs(request.ContentType, "application/npy"))
         {
-            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
+            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken,
+                prefix => NpyCodec.TryCheckHeader(prefix, maxBytes)); // 413/415/400 from the header, before the data arrives
             array = NpyCodec.Read(bytes, maxBytes);
         }
         else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Png))
         {
-            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
-            // Charged from IHDR, before inflating: a refused tiny PNG must not cost its 200 MB decode first.
-            var png = PngCodec.ReadInfo(bytes);
-            if (png.PixelCount <= limits.MaxImagePixels) budget.Charge(SecurityExtensions.ClientName(request.HttpContext), png.PixelCount * sizeof(double));
+            // IHDR is checked (size limit, then the client's upload budget) as soon as the first bytes arrive: a refused
+            // PNG is neither read whole nor inflated.
+            var client = SecurityExtensions.ClientName(request.HttpContext);
+            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken,
+                prefix => budget.Charge(client, PngCodec.CheckHeader(prefix, limits.MaxImagePixels).PixelCount * sizeof(double)));
             charged = true;
-            array = PngCodec.Decode(bytes, limits.MaxImagePixels); // checks IHDR against the limit before inflating
+            array = PngCodec.Decode(bytes, limits.MaxImagePixels);
         }
         else
         {

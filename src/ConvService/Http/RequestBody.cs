@@ -82,7 +82,11 @@ public static class RequestBody
     /// have arrived, never the Content-Length a client declares: the buffer starts at 64 KiB and doubles as data
     /// comes, so eight slow clients each declaring 128 MiB hold kilobytes, not a gigabyte, while they trickle.
     /// </summary>
-    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="checkPrefix"/>, when given, sees the first 64 KiB (or the whole body if shorter) as soon as they
+    /// have arrived, and may throw: a file's header (.npy, PNG) is refused before the rest of a large body is read.
+    /// </remarks>
+    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken, PrefixCheck? checkPrefix = null)
     {
         long? declared = request.ContentLength;
         if (declared > maxBytes) throw TooLarge(maxBytes);
@@ -104,7 +108,13 @@ public static class RequestBody
             int read = await request.Body.ReadAsync(buffer.AsMemory((int)filled), cancellationToken);
             if (read == 0) break;
             filled += read;
+            if (checkPrefix is not null && filled >= Math.Min(limit, InitialBufferBytes))
+            {
+                checkPrefix(buffer.AsSpan(0, (int)filled));
+                checkPrefix = null;
+            }
         }
+        checkPrefix?.Invoke(buffer.AsSpan(0, (int)filled)); // a body shorter than it declared, or empty
         if (declared is { } length && filled < length)
             // Kestrel refuses such a body itself; other servers (and test hosts) end the stream early instead.
             throw RequestRejectedException.BadRequest(
@@ -114,6 +124,9 @@ public static class RequestBody
     }
 
     private const int InitialBufferBytes = 64 * 1024;
+
+    /// <summary>Checks the first bytes of a body (see <see cref="ReadBytesAsync"/>); throws to refuse it.</summary>
+    public delegate void PrefixCheck(ReadOnlySpan<byte> prefix);
 
     /// <summary>The 413 problem for a body over the limit.</summary>
     public static RequestRejectedException TooLarge(long maxBytes) => RequestRejectedException.TooLarge(
