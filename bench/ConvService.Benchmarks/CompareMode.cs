@@ -16,13 +16,16 @@ namespace ConvService.Benchmarks;
 /// A sample is a batch of calls long enough (≥ 20 ms) that the timer's resolution does not matter for small cases.
 /// <c>--output fresh</c> (the default) times <c>Convolve2D</c> returning a new array per call; <c>reused</c> times the
 /// overload that writes into one caller-owned array, as a loop over many convolutions would (and as OpenCV's
-/// <c>dst=</c> does on the python side).
+/// <c>dst=</c> does on the python side). <c>--kernel</c> given several times times a filter bank (the bank overload of
+/// <c>Convolve2D</c>, one pass over the image for all kernels, into fresh or reused outputs); <c>--out</c> then holds the
+/// (kernels, rows, cols) stack.
 /// </summary>
 internal static class CompareMode
 {
     public static int Run(string[] args)
     {
-        string? imagePath = null, kernelPath = null, outPath = null;
+        string? imagePath = null, outPath = null;
+        var kernelPaths = new List<string>();
         var options = ConvolutionOptions.Default;
         int repeat = 7;
         bool interactive = false, reuseOutput = false;
@@ -33,7 +36,7 @@ internal static class CompareMode
             switch (args[i])
             {
                 case "--image": imagePath = Next(); break;
-                case "--kernel": kernelPath = Next(); break;
+                case "--kernel": kernelPaths.Add(Next()); break;
                 case "--out": outPath = Next(); break;
                 case "--mode": options = options with { Mode = Enum.Parse<ConvolutionMode>(Next(), true) }; break;
                 case "--boundary": options = options with { Boundary = Enum.Parse<BoundaryMode>(Next(), true) }; break;
@@ -52,18 +55,39 @@ internal static class CompareMode
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        if (imagePath is null || kernelPath is null) { Console.Error.WriteLine("--image and --kernel are required"); return 2; }
+        if (imagePath is null || kernelPaths.Count == 0) { Console.Error.WriteLine("--image and --kernel are required"); return 2; }
 
         var image = ReadNpy(imagePath);
-        var kernel = ReadNpy(kernelPath);
+        var kernels = kernelPaths.ConvertAll(ReadNpy).ToArray();
+        var kernel = kernels[0];
+        bool bank = kernels.Length > 1;
         var choice = Convolver.Plan(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
         var features = CostModel.Features(geometry, options.Boundary);
         var reused = reuseOutput ? Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols) : null;
+        var bankOutputs = bank ? Array.ConvertAll(kernels, _ => Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols)) : null;
         void Call()
         {
-            if (reused is null) Convolver.Convolve2D(image, kernel, options);
+            if (bank)
+            {
+                if (!reuseOutput)
+                    for (int k = 0; k < kernels.Length; k++) bankOutputs![k] = Array2D.CreateUninitialized(geometry.OutputRows, geometry.OutputCols);
+                Convolver.Convolve2D(image, kernels, options, bankOutputs!);
+            }
+            else if (reused is null) Convolver.Convolve2D(image, kernel, options);
             else Convolver.Convolve2D(image, kernel, options, reused);
+        }
+        void WriteOut()
+        {
+            if (outPath is null) return;
+            if (!bank)
+            {
+                WriteNpy(outPath, Convolver.Convolve2D(image, kernel, options));
+                return;
+            }
+            Call();
+            using var stream = File.Create(outPath);
+            NpyCodec.WriteStackAsync(stream, bankOutputs!).GetAwaiter().GetResult();
         }
 
         // Warm-up: run until tiered JIT has promoted the hot loops (at least 3 calls and minWarmupMs).
@@ -85,7 +109,7 @@ internal static class CompareMode
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["ready"] = true, ["method"] = choice.Method.ToString().ToLowerInvariant(), ["reason"] = choice.Reason,
-                ["output"] = reuseOutput ? "reused" : "fresh",
+                ["output"] = reuseOutput ? "reused" : "fresh", ["kernels"] = kernels.Length,
                 ["estimated_ms"] = choice.EstimatedMs, ["calls_per_sample"] = batch,
             }));
             while (Console.ReadLine() is { } line && line.Trim() == "sample")
@@ -94,7 +118,7 @@ internal static class CompareMode
                 for (int b = 0; b < batch; b++) Call();
                 Console.WriteLine(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / batch);
             }
-            if (outPath is not null) WriteNpy(outPath, Convolver.Convolve2D(image, kernel, options));
+            WriteOut();
             return 0;
         }
 
@@ -107,7 +131,7 @@ internal static class CompareMode
         }
         var sorted = (double[])samples.Clone();
         Array.Sort(sorted);
-        if (outPath is not null) WriteNpy(outPath, Convolver.Convolve2D(image, kernel, options));
+        WriteOut();
 
         var json = new Dictionary<string, object>
         {

@@ -5,5 +5,7 @@ using ConvService.Benchmarks;
 // (e.g. `--filter '*'`).
 if (args.Length > 0 && args[0] == "--compare")
     return CompareMode.Run(args[1..]);
+if (args.Length > 0 && args[0] == "--gpu")
+    return GpuMode.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(ConvolutionBenchmarks).Assembly).Run(args);
 return 0;

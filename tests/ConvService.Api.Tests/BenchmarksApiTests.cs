@@ -12,7 +12,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
 {
     private const string Small = """
         {"image": {"shape": [64, 50], "fill": "normal", "seed": 5}, "kernel": {"shape": [3, 4], "count": 2, "seed": 11},
-         "iterations": 3, "stride": [2, 3], "strategies": ["serial", "parallel", "parallel-rows", "hangfire"], "repetitions": 2, "warmup": 1}
+         "iterations": 3, "stride": [2, 3], "strategies": ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused"], "repetitions": 2, "warmup": 1}
         """;
 
     [Fact]
@@ -23,7 +23,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         Assert.Equal("succeeded", report.GetProperty("status").GetString());
         Assert.True(report.GetProperty("resultsAgree").GetBoolean());
         var progress = report.GetProperty("progress");
-        Assert.Equal(3 * 2 * (2 + 1) * 4, progress.GetProperty("total").GetInt64());
+        Assert.Equal(3 * 2 * (2 + 1) * 6, progress.GetProperty("total").GetInt64());
         Assert.Equal(progress.GetProperty("total").GetInt64(), progress.GetProperty("completed").GetInt64());
         var env = report.GetProperty("environment");
         Assert.Equal(Environment.ProcessorCount, env.GetProperty("processorCount").GetInt32());
@@ -42,7 +42,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         string checksum = Convert.ToHexStringLower(expected.GetHashAndReset());
 
         var results = report.GetProperty("results");
-        Assert.Equal(4, results.GetArrayLength());
+        Assert.Equal(6, results.GetArrayLength());
         var names = new List<string>();
         foreach (var r in results.EnumerateArray())
         {
@@ -56,9 +56,10 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
             Assert.True(r.GetProperty("throughputPerSecond").GetDouble() > 0);
             AssertBreakdownAddsUp(r);
         }
-        Assert.Equal(new[] { "serial", "parallel", "parallel-rows", "hangfire" }, names);
+        Assert.Equal(new[] { "serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused" }, names);
         Assert.Equal(1.0, results[0].GetProperty("speedup").GetDouble());
-        Assert.Equal(6, results[3].GetProperty("nodes").EnumerateObject().Sum(n => n.Value.GetInt32()));
+        Assert.Equal(6, results[4].GetProperty("nodes").EnumerateObject().Sum(n => n.Value.GetInt32()));
+        Assert.Equal(6, results[5].GetProperty("nodes").EnumerateObject().Sum(n => n.Value.GetInt32()));
 
         // Benchmark convolutions are measurement, not user jobs: they do not linger in the job list.
         var jobs = await (await client.GetAsync("/convolutions?limit=1000")).ReadJsonAsync();
@@ -71,6 +72,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         string svg = await chart.Content.ReadAsStringAsync();
         Assert.StartsWith("<svg", svg);
         Assert.Contains("hangfire", svg);
+        Assert.Contains("hangfire-fused", svg);
         System.Xml.Linq.XDocument.Parse(svg); // well-formed XML
     }
 
@@ -90,7 +92,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         Assert.Equal(5, request.GetProperty("stride")[0].GetInt32());
         Assert.Equal(3, request.GetProperty("repetitions").GetInt32());
         Assert.Equal(1, request.GetProperty("warmup").GetInt32());
-        Assert.Equal(3, request.GetProperty("strategies").GetArrayLength());
+        Assert.Equal(["serial", "parallel", "fused", "hangfire"], request.GetProperty("strategies").EnumerateArray().Select(s => s.GetString()!));
 
         // Cancel it: a queued or running benchmark answers 200 cancelled, then DELETE again removes it.
         string id = report.GetProperty("id").GetString()!;
@@ -159,7 +161,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         foreach (var stage in new[] { "markRunningMs", "loadInputsMs", "storeMs" })
         {
             var value = b.GetProperty(stage);
-            if (strategy == "hangfire")
+            if (strategy is "hangfire" or "hangfire-fused")
             {
                 Assert.True(value.GetDouble() >= 0, $"{strategy} {stage} = {value}");
                 parts += value.GetDouble();
@@ -171,7 +173,7 @@ public sealed class BenchmarksApiTests(ConvServiceFactory factory) : IClassFixtu
         double wall = perConvolution * result.GetProperty("convolutions").GetInt32() / result.GetProperty("workers").GetInt32();
         var wallMs = result.GetProperty("wallMs");
         Assert.InRange(wall, 0.95 * wallMs.GetProperty("min").GetDouble(), 1.05 * wallMs.GetProperty("max").GetDouble());
-        if (strategy == "hangfire")
+        if (strategy is "hangfire" or "hangfire-fused")
         {
             Assert.True(b.GetProperty("enqueueMs").GetDouble() > 0);
             Assert.True(b.GetProperty("queueWaitMs").GetDouble() >= 0);

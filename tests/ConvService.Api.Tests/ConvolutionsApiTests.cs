@@ -149,7 +149,7 @@ public sealed class ConvolutionsApiTests(ConvServiceFactory factory) : IClassFix
         { """{"image": {"data": [["a"]]}, "kernel": {"data": [[1]]}}""", "number" },
         { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "mode": "fulll"}""", "full, same or valid" },
         { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "boundary": "reflect"}""", "fill, wrap or symm" },
-        { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "method": "gpu"}""", "auto, direct, fft or naive" },
+        { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "method": "quantum"}""", "auto, direct, fft, naive or gpu" },
         { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "stride": 0}""", "stride" },
         { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "stride": [-1, 2]}""", "stride" },
         { """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}, "stride": 1.5}""", "stride" },

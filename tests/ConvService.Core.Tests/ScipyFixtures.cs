@@ -12,15 +12,21 @@ public sealed record ScipyCase(
 /// <summary>Loads the committed scipy fixtures once per test run.</summary>
 public static class ScipyFixtures
 {
-    private static readonly Lazy<IReadOnlyDictionary<string, ScipyCase>> Cases = new(Load);
+    private static readonly Lazy<IReadOnlyDictionary<string, ScipyCase>> Cases = new(() => Load(FixturePath, ConvolutionOperation.Convolve));
+    private static readonly Lazy<IReadOnlyDictionary<string, ScipyCase>> CorrelateCases =
+        new(() => Load(Path.Combine(AppContext.BaseDirectory, "fixtures", "correlate2d_cases.json"), ConvolutionOperation.Correlate));
 
+    /// <summary>convolve2d_cases.json: scipy.signal.convolve2d.</summary>
     public static IReadOnlyDictionary<string, ScipyCase> All => Cases.Value;
+
+    /// <summary>correlate2d_cases.json: the same inputs through scipy.signal.correlate2d (options carry <see cref="ConvolutionOperation.Correlate"/>).</summary>
+    public static IReadOnlyDictionary<string, ScipyCase> Correlate => CorrelateCases.Value;
 
     public static string FixturePath => Path.Combine(AppContext.BaseDirectory, "fixtures", "convolve2d_cases.json");
 
-    private static IReadOnlyDictionary<string, ScipyCase> Load()
+    private static IReadOnlyDictionary<string, ScipyCase> Load(string path, ConvolutionOperation operation)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(FixturePath));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var root = doc.RootElement;
         var arrays = new Dictionary<string, Array2D>();
         foreach (var a in root.GetProperty("arrays").EnumerateObject())
@@ -34,7 +40,8 @@ public static class ScipyFixtures
                 Boundary: Enum.Parse<BoundaryMode>(c.GetProperty("boundary").GetString()!, ignoreCase: true),
                 FillValue: ReadDouble(c.GetProperty("fill")),
                 StrideY: c.GetProperty("strideY").GetInt32(),
-                StrideX: c.GetProperty("strideX").GetInt32());
+                StrideX: c.GetProperty("strideX").GetInt32(),
+                Operation: operation);
             string name = c.GetProperty("name").GetString()!;
             result.Add(name, new ScipyCase(
                 name,

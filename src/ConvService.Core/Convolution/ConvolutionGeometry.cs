@@ -40,6 +40,8 @@ public readonly record struct ConvolutionGeometry(
                 $"Stride ({options.StrideY}, {options.StrideX}) is invalid: both strides must be integers ≥ 1 (1 keeps every output).");
         if (!Enum.IsDefined(options.Mode))
             throw new ConvolutionRefusedException($"Unknown mode {(int)options.Mode}: use full, same or valid.");
+        if (!Enum.IsDefined(options.Operation))
+            throw new ConvolutionRefusedException($"Unknown operation {(int)options.Operation}: use convolve or correlate.");
         if (!Enum.IsDefined(options.Boundary))
             throw new ConvolutionRefusedException($"Unknown boundary {(int)options.Boundary}: use fill, wrap or symm.");
 
@@ -73,8 +75,10 @@ public readonly record struct ConvolutionGeometry(
         (long rows, long cols, int originY, int originX) = options.Mode switch
         {
             ConvolutionMode.Full => (fullRows, fullCols, 0, 0),
-            // scipy centres 'same' on the full output with offset (P-1)>>1, the C code's convention.
-            ConvolutionMode.Same => ((long)imageRows, (long)imageCols, (kernelRows - 1) >> 1, (kernelCols - 1) >> 1),
+            // scipy centres 'same' on the full output with offset (P-1)>>1, the C code's convention. correlate2d walks the
+            // unflipped kernel from m − ((P−1)>>1), which in the frame of a convolution with the rotated kernel is
+            // offset (P−1) − ((P−1)>>1): the same for odd P, one more for even P.
+            ConvolutionMode.Same => ((long)imageRows, (long)imageCols, SameOrigin(kernelRows, options.Operation), SameOrigin(kernelCols, options.Operation)),
             _ => ((long)imageRows - kernelRows + 1, (long)imageCols - kernelCols + 1, kernelRows - 1, kernelCols - 1),
         };
         rows = Math.Max(rows, 0);
@@ -97,4 +101,7 @@ public readonly record struct ConvolutionGeometry(
         return new ConvolutionGeometry(imageRows, imageCols, kernelRows, kernelCols, swapped,
             originY, originX, options.StrideY, options.StrideX, (int)keptRows, (int)keptCols);
     }
+
+    private static int SameOrigin(int kernelLength, ConvolutionOperation operation) =>
+        operation == ConvolutionOperation.Correlate ? (kernelLength - 1) - ((kernelLength - 1) >> 1) : (kernelLength - 1) >> 1;
 }

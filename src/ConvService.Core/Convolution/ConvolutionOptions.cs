@@ -22,6 +22,18 @@ public enum BoundaryMode
     Symm,
 }
 
+/// <summary>Which operation is computed: <c>scipy.signal.convolve2d</c> or <c>scipy.signal.correlate2d</c>.</summary>
+public enum ConvolutionOperation
+{
+    /// <summary><c>scipy.signal.convolve2d</c>: the kernel is flipped.</summary>
+    Convolve,
+    /// <summary>
+    /// <c>scipy.signal.correlate2d</c> (template matching): the kernel is not flipped. Computed as a convolution with the
+    /// kernel rotated by 180° and, in <c>same</c> mode, scipy's correlation centring (offset ⌈(P−1)/2⌉ instead of ⌊(P−1)/2⌋).
+    /// </summary>
+    Correlate,
+}
+
 /// <summary>Which implementation computes the convolution.</summary>
 public enum ConvolutionMethod
 {
@@ -33,6 +45,11 @@ public enum ConvolutionMethod
     Fft,
     /// <summary>The deliberately simple reference loop: the oracle every fast path is tested against.</summary>
     Naive,
+    /// <summary>
+    /// The direct method on a GPU (ConvService.Gpu, ILGPU). Not run by <see cref="Convolver"/>, which has no device:
+    /// the service routes it to a node that has one.
+    /// </summary>
+    Gpu,
 }
 
 /// <summary>
@@ -50,6 +67,7 @@ public enum ConvolutionMethod
 /// When set, the result is <c>astropy.convolution.convolve</c>'s NaN-aware convolution instead of scipy's (mode must be
 /// same; <see cref="Boundary"/> is replaced by <see cref="NanAwareOptions.Boundary"/>); see <see cref="NanAwareConvolution"/>.
 /// </param>
+/// <param name="Operation">Convolution (scipy's <c>convolve2d</c>, the default) or correlation (<c>correlate2d</c>).</param>
 public readonly record struct ConvolutionOptions(
     ConvolutionMode Mode = ConvolutionMode.Full,
     BoundaryMode Boundary = BoundaryMode.Fill,
@@ -58,7 +76,8 @@ public readonly record struct ConvolutionOptions(
     int StrideX = 1,
     ConvolutionMethod Method = ConvolutionMethod.Auto,
     int Threads = 1,
-    NanAwareOptions? NanAware = null)
+    NanAwareOptions? NanAware = null,
+    ConvolutionOperation Operation = ConvolutionOperation.Convolve)
 {
     /// <summary>scipy's defaults: full, fill, 0, no stride, automatic method.</summary>
     // Not `new()`: on a struct that is the all-zero value (stride 0, 0 threads), not the primary constructor's defaults.

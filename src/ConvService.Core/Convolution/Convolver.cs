@@ -54,6 +54,7 @@ public static class Convolver
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(kernel);
         var geometry = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        RefuseCorrelationWithNanAware(options);
         if (options.NanAware is not null)
         {
             // astropy's semantics: its own direct loop (same mode only, so no swap), into the caller's buffer or a new one.
@@ -72,10 +73,116 @@ public static class Convolver
             if (ReferenceEquals(output, image) || ReferenceEquals(output, kernel))
                 throw new ArgumentException("The output buffer must not be one of the inputs: convolution cannot run in place.", nameof(output));
         }
+        kernel = Oriented(kernel, options);
         if (geometry.Swapped) (image, kernel) = (kernel, image);
         // The reason string is only built by the public Plan: formatting it costs more than a 32×32 convolution.
         var (method, _) = Choose(geometry, options);
         return Execute(image, kernel, geometry, options, method, cancellationToken, output: output, digest: digest);
+    }
+
+    /// <summary>
+    /// Applies every kernel of a filter bank to <paramref name="image"/> in one sweep: for each band of output rows, every
+    /// kernel consumes the band's input rows while they are in cache before the sweep moves on, so the image is read
+    /// from memory about once instead of once per kernel. <paramref name="outputs"/>[k] receives exactly what
+    /// <see cref="Convolve2D(Array2D, Array2D, ConvolutionOptions, Array2D, CancellationToken)"/> would write for
+    /// <paramref name="kernels"/>[k], bit for bit: each kernel runs the single-kernel path's own prepared runner, driven band by band.
+    /// </summary>
+    /// <remarks>
+    /// Every kernel must produce the same output shape (kernels of different sizes in mode <c>same</c>, or of one size in any
+    /// mode); a kernel that scipy's <c>valid</c> rule swaps with the image, or that the plan sends to the FFT, is computed on
+    /// its own (its own pass), with the same result. <paramref name="options"/>.Threads spreads the bands over threads.
+    /// </remarks>
+    /// <param name="image">The image every kernel is applied to.</param>
+    /// <param name="kernels">The bank: at least one kernel.</param>
+    /// <param name="options">The options of every convolution of the bank (NaN-aware convolution is refused).</param>
+    /// <param name="outputs">One caller-owned buffer per kernel, each of shape <see cref="OutputShape"/>.</param>
+    /// <param name="digests">Optional: one digest per kernel, fed band by band as the single-kernel overload does.</param>
+    /// <param name="cancellationToken">Checked between row bands.</param>
+    /// <exception cref="ArgumentException">The counts or shapes of <paramref name="outputs"/> or <paramref name="digests"/> do not fit the bank.</exception>
+    /// <exception cref="ConvolutionRefusedException">The bank is empty, its kernels give different output shapes, or one convolution is refused.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between row bands; the outputs are then partly written.</exception>
+    public static void Convolve2D(Array2D image, Array2D[] kernels, ConvolutionOptions options, Array2D[] outputs,
+        ResultDigest[]? digests = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(kernels);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (kernels.Length == 0)
+            throw new ConvolutionRefusedException("The filter bank is empty: send at least one kernel.");
+        if (outputs.Length != kernels.Length)
+            throw new ArgumentException($"The bank has {kernels.Length} kernels but {outputs.Length} output buffers: pass one buffer per kernel.", nameof(outputs));
+        if (digests is not null && digests.Length != kernels.Length)
+            throw new ArgumentException($"The bank has {kernels.Length} kernels but {digests.Length} digests: pass one digest per kernel, or none.", nameof(digests));
+        if (options.NanAware is not null)
+            throw new ConvolutionRefusedException(
+                "A filter bank cannot use NaN-aware convolution (nanTreatment): send each kernel as its own convolution, or drop nanTreatment.");
+
+        // Validate the whole bank before computing anything, so a refusal leaves every output untouched.
+        var geometries = new ConvolutionGeometry[kernels.Length];
+        for (int k = 0; k < kernels.Length; k++)
+        {
+            var kernel = kernels[k] ?? throw new ArgumentNullException(nameof(kernels), $"Kernel {k} of the bank is null.");
+            var g = ConvolutionGeometry.Compute(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+            if (k > 0 && (g.OutputRows != geometries[0].OutputRows || g.OutputCols != geometries[0].OutputCols))
+                throw new ConvolutionRefusedException(
+                    $"Kernel {k} of the bank is {kernel.Rows}×{kernel.Cols} and gives a {g.OutputRows}×{g.OutputCols} output, but kernel 0 is " +
+                    $"{kernels[0].Rows}×{kernels[0].Cols} and gives {geometries[0].OutputRows}×{geometries[0].OutputCols}: the kernels of one bank must give " +
+                    "outputs of one shape. Use kernels of one size, or mode 'same' (whose output has the image's shape), or send them as separate banks.");
+            geometries[k] = g;
+            var output = outputs[k] ?? throw new ArgumentNullException(nameof(outputs), $"Output buffer {k} is null.");
+            if (output.Rows != g.OutputRows || output.Cols != g.OutputCols)
+                throw new ArgumentException(
+                    $"Output buffer {k} has shape ({output.Rows}, {output.Cols}) but this bank produces ({g.OutputRows}, {g.OutputCols}); size it with Convolver.OutputShape.",
+                    nameof(outputs));
+            if (ReferenceEquals(output, image) || Array.IndexOf(kernels, output) >= 0 || Array.IndexOf(outputs, output) != k)
+                throw new ArgumentException($"Output buffer {k} is an input or another output: each kernel needs its own buffer.", nameof(outputs));
+            digests?[k].CheckShape(output);
+        }
+        Choose(geometries[0], options); // threads and method refusals, once for the bank
+
+        var runners = new IRowBandRunner?[kernels.Length];
+        try
+        {
+            for (int k = 0; k < kernels.Length; k++)
+            {
+                var g = geometries[k];
+                var (method, _) = Choose(g, options);
+                // Kernels that cannot share the image's sweep get the single-kernel path whole: scipy's valid-mode swap makes
+                // the kernel the image, the FFT transforms everything at once, and empty convolutions have no rows to sweep.
+                if (g.Swapped || method == ConvolutionMethod.Fft || g.OutputLength == 0 || g.KernelRows == 0 || g.KernelCols == 0)
+                {
+                    Run(image, kernels[k], options, outputs[k], digests?[k], cancellationToken);
+                    continue;
+                }
+                var kernel = Oriented(kernels[k], options);
+                runners[k] = method == ConvolutionMethod.Naive
+                    ? new NaiveRunner(image, kernel, g, options)
+                    : DirectConvolution.Prepare(image, kernel, g, options);
+            }
+            RowBands.RunBank(runners, outputs, image.Cols * options.StrideY, options.Threads, digests, cancellationToken);
+        }
+        finally
+        {
+            foreach (var runner in runners) runner?.Dispose();
+        }
+    }
+
+    /// <summary>The kernel a convolution multiplies by: itself, or rotated by 180° for a correlation (scipy: <c>correlate2d</c> = <c>convolve2d</c> with <c>rot180(conj(in2))</c>).</summary>
+    private static Array2D Oriented(Array2D kernel, in ConvolutionOptions options)
+    {
+        if (options.Operation != ConvolutionOperation.Correlate) return kernel;
+        var rotated = Array2D.CreateUninitialized(kernel.Rows, kernel.Cols);
+        var src = kernel.Span;
+        var dst = rotated.Span;
+        for (int i = 0; i < src.Length; i++) dst[src.Length - 1 - i] = src[i];
+        return rotated;
+    }
+
+    private static void RefuseCorrelationWithNanAware(in ConvolutionOptions options)
+    {
+        if (options.NanAware is not null && options.Operation == ConvolutionOperation.Correlate)
+            throw new ConvolutionRefusedException(
+                "NaN-aware convolution (nanTreatment) follows astropy.convolution.convolve, which has no correlation: use operation 'convolve' with nanTreatment, or drop nanTreatment.");
     }
 
     /// <summary>
@@ -174,6 +281,9 @@ public static class Convolver
                         $"Method 'fft' cannot use fill value {options.FillValue}: a non-finite value would spread over the whole transform. " +
                         "Use method 'direct' or 'auto', or a finite fill value.");
                 return (ConvolutionMethod.Fft, cost);
+            case ConvolutionMethod.Gpu:
+                throw new ConvolutionRefusedException(
+                    "Method 'gpu' runs on a GPU through ConvService.Gpu, not in the CPU convolver: submit it to the service, which sends it to a node with a CUDA device.");
             case ConvolutionMethod.Auto:
                 return (double.IsFinite(options.FillValue) && cost.FftMs < cost.DirectMs ? ConvolutionMethod.Fft : ConvolutionMethod.Direct, cost);
             default:

@@ -181,15 +181,22 @@ public static class NpyCodec
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(array);
         await stream.WriteAsync(BuildWriteHeader(array), cancellationToken);
+        await WriteDataAsync(stream, [array], cancellationToken);
+    }
+
+    /// <summary>The arrays' values, one after the other, in chunks.</summary>
+    private static async Task WriteDataAsync(Stream stream, IReadOnlyList<Array2D> arrays, CancellationToken cancellationToken)
+    {
         byte[] chunk = ArrayPool<byte>.Shared.Rent(AsyncChunkBytes);
         try
         {
-            for (long done = 0; done < array.Length;)
-            {
-                int bytes = EncodeData(array, done, chunk);
-                await stream.WriteAsync(chunk.AsMemory(0, bytes), cancellationToken);
-                done += bytes / sizeof(double);
-            }
+            foreach (var array in arrays)
+                for (long done = 0; done < array.Length;)
+                {
+                    int bytes = EncodeData(array, done, chunk);
+                    await stream.WriteAsync(chunk.AsMemory(0, bytes), cancellationToken);
+                    done += bytes / sizeof(double);
+                }
         }
         finally
         {
@@ -231,9 +238,41 @@ public static class NpyCodec
         return items * sizeof(double);
     }
 
-    private static byte[] BuildWriteHeader(Array2D array)
+    /// <summary>
+    /// Writes <paramref name="arrays"/>, all of one shape (rows, cols), as one <c>&lt;f8</c> .npy file of shape
+    /// (count, rows, cols): <c>numpy.load</c> gives the stack, <c>stack[k]</c> the k-th array. Streamed array by array.
+    /// </summary>
+    /// <exception cref="ArgumentException">The arrays are not all of one shape, or there are none.</exception>
+    public static async Task WriteStackAsync(Stream stream, IReadOnlyList<Array2D> arrays, CancellationToken cancellationToken = default)
     {
-        string dict = $"{{'descr': '<f8', 'fortran_order': False, 'shape': ({array.Rows}, {array.Cols}), }}";
+        ArgumentNullException.ThrowIfNull(stream);
+        await stream.WriteAsync(StackHeader(arrays), cancellationToken);
+        await WriteDataAsync(stream, arrays, cancellationToken);
+    }
+
+    /// <summary>Bytes of the .npy file <see cref="WriteStackAsync"/> produces for <paramref name="arrays"/>.</summary>
+    public static long EncodedStackLength(IReadOnlyList<Array2D> arrays)
+    {
+        long length = StackHeader(arrays).Length;
+        foreach (var array in arrays) length += array.Length * sizeof(double);
+        return length;
+    }
+
+    private static byte[] StackHeader(IReadOnlyList<Array2D> arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        if (arrays.Count == 0) throw new ArgumentException("A stack needs at least one array.", nameof(arrays));
+        foreach (var array in arrays)
+            if (array.Rows != arrays[0].Rows || array.Cols != arrays[0].Cols)
+                throw new ArgumentException("The arrays of a stack must all have one shape.", nameof(arrays));
+        return BuildWriteHeader($"({arrays.Count}, {arrays[0].Rows}, {arrays[0].Cols})");
+    }
+
+    private static byte[] BuildWriteHeader(Array2D array) => BuildWriteHeader($"({array.Rows}, {array.Cols})");
+
+    private static byte[] BuildWriteHeader(string shape)
+    {
+        string dict = $"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}";
         // numpy pads so the data starts on a 64-byte boundary: magic(6) + version(2) + length(2) + dict + '\n'.
         int unpadded = 10 + dict.Length + 1;
         int padding = (64 - unpadded % 64) % 64;

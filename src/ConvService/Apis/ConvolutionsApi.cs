@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ConvService.Apis.Contracts;
+using ConvService.Core.Arrays;
 using ConvService.Http;
 using ConvService.Jobs;
 using ConvService.Options;
@@ -25,7 +26,10 @@ public static class ConvolutionsApi
         group.MapGet("/{id}", GetAsync).WithName("GetConvolution").WithSummary("One job: status, timings, method, result summary.").ProducesProblem(404);
         group.MapGet("/{id}/result", GetResultAsync).WithName("GetConvolutionResult")
             .WithSummary("The output as JSON rows (default), .npy (Accept: application/x-npy), FITS with the input image's header, WCS adjusted, and HISTORY (Accept: application/fits) or a PNG preview (Accept: image/png).")
-            .ProducesProblem(404).ProducesProblem(406).ProducesProblem(409).ProducesProblem(410);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(406).ProducesProblem(409).ProducesProblem(410);
+        group.MapGet("/{id}/results", GetResultsAsync).WithName("GetConvolutionResults")
+            .WithSummary("Every result of a filter bank (or the one result of a one-kernel job) as one .npy stack of shape (kernels, rows, cols), always application/x-npy.")
+            .ProducesProblem(404).ProducesProblem(409).ProducesProblem(410);
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteConvolution")
             .WithSummary("Cancel a queued or running job (200 with the job), or delete a finished one and its result (204).").ProducesProblem(404);
         return app;
@@ -73,23 +77,43 @@ public static class ConvolutionsApi
 
     /// <summary>Gets a job's output.</summary>
     public static async Task<ArrayContentResult> GetResultAsync(
-        string id, HttpRequest request, IJobStore jobs, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
-        CancellationToken cancellationToken)
+        string id, HttpRequest request, [AsParameters] ResultQuery query, IJobStore jobs, IArrayStore arrays, IArrayHeaderStore headers,
+        IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         var format = ArrayFormats.Negotiate(request);
+        var job = await FindSucceededAsync(id, jobs, cancellationToken);
+        var summary = query.Pick(job);
+        ArrayFormats.EnsureJsonFits(format, summary.Shape, options.Value.Limits.MaxJsonResultValues, "result");
+        var result = await LoadResultAsync(job, summary, arrays, cancellationToken);
+        var cards = format == ArrayFormat.Fits ? await FitsContent.ForResultAsync(headers, job, cancellationToken) : null;
+        return new ArrayContentResult(result, format, fitsCards: cards);
+    }
+
+    /// <summary>Gets every result of a job as one .npy stack.</summary>
+    public static async Task<NpyStackResult> GetResultsAsync(string id, IJobStore jobs, IArrayStore arrays, CancellationToken cancellationToken)
+    {
+        var job = await FindSucceededAsync(id, jobs, cancellationToken);
+        var summaries = job.Results ?? [job.Result!];
+        var results = new Array2D[summaries.Count];
+        for (int k = 0; k < results.Length; k++) results[k] = await LoadResultAsync(job, summaries[k], arrays, cancellationToken);
+        return new NpyStackResult(results, id + "-results");
+    }
+
+    private static async Task<ConvolutionJobRecord> FindSucceededAsync(string id, IJobStore jobs, CancellationToken cancellationToken)
+    {
         var job = await FindAsync(id, jobs, cancellationToken);
         if (job.Status != JobStatus.Succeeded)
             throw new RequestRejectedException(StatusCodes.Status409Conflict, "No result",
                 job.Status.IsFinished()
                     ? $"Job {id} is {job.Status.ToString().ToLowerInvariant()} and has no result{(job.Error is null ? "" : ": " + job.Error)}"
                     : $"Job {id} is {job.Status.ToString().ToLowerInvariant()}; its result is not ready. Poll GET /convolutions/{id} or submit with ?wait=SECONDS.");
-        ArrayFormats.EnsureJsonFits(format, job.Result!.Shape, options.Value.Limits.MaxJsonResultValues, "result");
-        var result = await arrays.TryGetAsync(job.Result.ArrayId, cancellationToken)
-            ?? throw new RequestRejectedException(StatusCodes.Status410Gone, "Result evicted",
-                $"Job {id}'s result was evicted from the array store (ConvService:Limits:ArrayStoreBytes). Submit the job again to recompute it.");
-        var cards = format == ArrayFormat.Fits ? await FitsContent.ForResultAsync(headers, job, cancellationToken) : null;
-        return new ArrayContentResult(result, format, fitsCards: cards);
+        return job;
     }
+
+    private static async Task<Array2D> LoadResultAsync(ConvolutionJobRecord job, JobResultSummary summary, IArrayStore arrays, CancellationToken cancellationToken) =>
+        await arrays.TryGetAsync(summary.ArrayId, cancellationToken)
+            ?? throw new RequestRejectedException(StatusCodes.Status410Gone, "Result evicted",
+                $"Job {job.Id}'s result was evicted from the array store (ConvService:Limits:ArrayStoreBytes). Submit the job again to recompute it.");
 
     /// <summary>Cancels or deletes a job.</summary>
     public static async Task<Results<Ok<ConvolutionJobResponse>, NoContent>> DeleteAsync(string id, ConvolutionJobLifecycle lifecycle, CancellationToken cancellationToken)
@@ -108,6 +132,36 @@ public static class ConvolutionsApi
     {
         if (!JobIds.IsWellFormed(id)) throw JobIds.NotFound(id);
         return await jobs.TryGetAsync(id, cancellationToken) ?? throw JobIds.NotFound(id);
+    }
+}
+
+/// <summary>Query for <c>GET /convolutions/{id}/result</c>.</summary>
+/// <param name="Index">Which result of a filter bank (0-based, in the order of <c>kernels</c>); omit (or 0) for a one-kernel job.</param>
+public sealed record ResultQuery(
+    [property: FromQuery(Name = "index"), Description("A filter bank's result index, 0 to kernels − 1; omit for a one-kernel job.")] string? Index)
+{
+    /// <summary>The summary of the result asked for, refusing an index the job does not have.</summary>
+    public JobResultSummary Pick(ConvolutionJobRecord job)
+    {
+        // Parsed here, not bound as int: a malformed index gets this API's problem detail instead of the framework's bare 400.
+        int? parsed = null;
+        if (Index is not null)
+            parsed = int.TryParse(Index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) ? value
+                : throw RequestRejectedException.BadRequest($"index='{Echo.Clip(Index, 40)}' is not a result index: use an integer from 0 to the number of kernels − 1.");
+        return Pick(job, parsed);
+    }
+
+    private static JobResultSummary Pick(ConvolutionJobRecord job, int? requested)
+    {
+        if (job.Results is not { } results)
+            return requested is null or 0 ? job.Result!
+                : throw RequestRejectedException.BadRequest($"index={requested} is out of range: job {job.Id} has one kernel and one result; omit index.");
+        if (requested is not { } index)
+            throw RequestRejectedException.BadRequest(
+                $"Job {job.Id} is a filter bank of {results.Count} kernels: pass ?index=0 to {results.Count - 1}, or GET /convolutions/{job.Id}/results for all of them as one .npy stack.");
+        if (index < 0 || index >= results.Count)
+            throw RequestRejectedException.BadRequest($"index={index} is out of range: job {job.Id} has {results.Count} results, index 0 to {results.Count - 1}.");
+        return results[index];
     }
 }
 

@@ -22,7 +22,8 @@ public static class NodesApi
     /// Every server registered in the job storage, newest heartbeat first. With PostgreSQL these are all nodes on the
     /// database; a server that died stays listed (alive = false) until Hangfire's watchdog removes it.
     /// </summary>
-    public static Ok<NodesResponse> GetNodes(JobStorage storage, TimeProvider time) => TypedResults.Ok(Snapshot(storage, time));
+    public static Ok<NodesResponse> GetNodes(JobStorage storage, TimeProvider time, Jobs.GpuRunner gpu, Microsoft.Extensions.Options.IOptions<Options.ConvServiceOptions> options) =>
+        TypedResults.Ok(Snapshot(storage, time) with { ThisNode = new NodeAccelerators(options.Value.EffectiveNodeName, gpu.Accelerators, gpu.Device) });
 
     /// <summary>
     /// The servers in <paramref name="storage"/> as <c>GET /nodes</c> reports them: alive nodes and convolution workers
@@ -73,8 +74,15 @@ public static class NodesApi
 /// <summary>The <c>GET /nodes</c> document.</summary>
 /// <param name="Alive">Servers with a recent heartbeat.</param>
 /// <param name="Workers">Workers on the alive servers.</param>
-/// <param name="Nodes">Every registered server.</param>
-public sealed record NodesResponse(int Alive, int Workers, IReadOnlyList<NodeInfo> Nodes);
+/// <param name="Nodes">Every registered server. A node with a GPU runs a server for the <c>gpu</c> queue.</param>
+/// <param name="ThisNode">The answering node's accelerators (each node lists its own; the gpu servers show which nodes have one).</param>
+public sealed record NodesResponse(int Alive, int Workers, IReadOnlyList<NodeInfo> Nodes, NodeAccelerators? ThisNode = null);
+
+/// <summary>A node's accelerators.</summary>
+/// <param name="Node">The node's name.</param>
+/// <param name="Accelerators">Every GPU (CUDA, OpenCL) ILGPU finds on it; empty when none.</param>
+/// <param name="GpuDevice">The device that runs its <c>method: "gpu"</c> jobs, or null when it runs none.</param>
+public sealed record NodeAccelerators(string Node, IReadOnlyList<ConvService.Gpu.AcceleratorInfo> Accelerators, ConvService.Gpu.AcceleratorInfo? GpuDevice);
 
 /// <summary>One Hangfire server.</summary>
 /// <param name="Name">Hangfire's server id ("{node}:{queue}:{pid}:{guid}").</param>

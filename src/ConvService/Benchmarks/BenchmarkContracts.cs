@@ -15,7 +15,9 @@ namespace ConvService.Benchmarks;
 /// <param name="FillValue">Padding value for fill (default 0).</param>
 /// <param name="Stride">Output stride, n or [sy, sx] (default [5, 5]).</param>
 /// <param name="Method">auto (default) | direct | fft | naive.</param>
-/// <param name="Strategies">Any of serial, parallel, parallel-rows, hangfire (default serial, parallel, hangfire).</param>
+/// <param name="Strategies">Any of serial, parallel, parallel-rows, fused, hangfire, hangfire-fused (default serial, parallel, fused, hangfire).
+/// fused: each iteration is one filter bank over all filters (one pass over the image), its rows spread over the workers;
+/// hangfire-fused: one Hangfire job per iteration's bank.</param>
 /// <param name="Repetitions">Measured repetitions of every strategy, interleaved (default 3).</param>
 /// <param name="Warmup">Unmeasured warm-up rounds of every strategy (default 1).</param>
 public sealed record BenchmarkRequest(
@@ -140,12 +142,14 @@ public sealed record BenchmarkProgress(long Completed, long Total);
 /// <param name="Node">Node that ran the benchmark.</param>
 /// <param name="Build">Release, or Debug when the service or its numeric core was compiled without optimisation (timings then mean little).</param>
 /// <param name="TieredCompilation">Whether the JIT recompiles hot methods while running (off in the shipped configuration: it recompiled the timed code mid-run).</param>
+/// <param name="Accelerators">The running node's GPUs (empty when none).</param>
 public sealed record BenchmarkEnvironment(
     int ProcessorCount, int WorkerCount, int HangfireWorkers, string Os, string Runtime, string Cpu, string Simd, string GcMode,
-    int ConcurrentJobs, string Node, string Build = "Release", bool TieredCompilation = false);
+    int ConcurrentJobs, string Node, string Build = "Release", bool TieredCompilation = false,
+    IReadOnlyList<ConvService.Gpu.AcceleratorInfo>? Accelerators = null);
 
 /// <summary>One strategy's measurements over the repetitions.</summary>
-/// <param name="Strategy">serial | parallel | parallel-rows | hangfire.</param>
+/// <param name="Strategy">serial | parallel | parallel-rows | fused | hangfire | hangfire-fused.</param>
 /// <param name="Convolutions">Convolutions per repetition.</param>
 /// <param name="Workers">Threads or workers the strategy used.</param>
 /// <param name="WallMs">Wall-clock time of a repetition.</param>

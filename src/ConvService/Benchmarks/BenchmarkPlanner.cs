@@ -15,9 +15,9 @@ namespace ConvService.Benchmarks;
 public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options)
 {
     /// <summary>Every strategy the runner knows, in the default run order.</summary>
-    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "hangfire"];
+    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused"];
 
-    private static readonly string[] DefaultStrategies = ["serial", "parallel", "hangfire"];
+    private static readonly string[] DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
@@ -129,14 +129,16 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         string[] strategies, ConvolutionSettings settings, MethodChoice choice)
     {
         long convolutionsPerRun = (long)iterations * kernelCount;
-        bool hangfire = Array.IndexOf(strategies, "hangfire") >= 0;
-        long hangfireJobs = hangfire ? convolutionsPerRun * rounds : 0;
+        // hangfire runs one job per convolution, hangfire-fused one per iteration (its bank holds every filter).
+        long hangfireJobs = ((Array.IndexOf(strategies, "hangfire") >= 0 ? convolutionsPerRun : 0)
+            + (Array.IndexOf(strategies, "hangfire-fused") >= 0 ? iterations : 0)) * rounds;
+        bool hangfire = hangfireJobs > 0;
         double seconds = (choice.EstimatedMs * convolutionsPerRun * rounds * strategies.Length + hangfireJobs * limits.PerJobOverheadMs) / 1000.0;
         string what = $"{convolutionsPerRun:N0} convolutions ({iterations:N0} iterations × {kernelCount} filters) × {rounds} rounds × {strategies.Length} strategies";
         if (hangfireJobs > limits.MaxBenchmarkJobs)
             throw RequestRejectedException.Unprocessable(
-                $"The hangfire strategy would enqueue {hangfireJobs:N0} jobs ({what}), over the limit of {limits.MaxBenchmarkJobs:N0} " +
-                "(ConvService:Limits:MaxBenchmarkJobs). Lower iterations, kernel.count or repetitions, or drop the hangfire strategy.");
+                $"The hangfire strategies would enqueue {hangfireJobs:N0} jobs ({what}), over the limit of {limits.MaxBenchmarkJobs:N0} " +
+                "(ConvService:Limits:MaxBenchmarkJobs). Lower iterations, kernel.count or repetitions, or drop the hangfire strategies.");
         if (seconds > limits.MaxBenchmarkSeconds)
             throw RequestRejectedException.Unprocessable(
                 $"This benchmark is estimated at {seconds:F0} s ({what}, ~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}" +

@@ -24,7 +24,7 @@ namespace ConvService.Benchmarks;
 /// </summary>
 public sealed class BenchmarkRunner(
     IArrayStore arrays, IJobStore jobs, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
-    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads)
+    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads, GpuRunner gpu)
 {
     private readonly ConvServiceOptions _options = options.Value;
 
@@ -74,7 +74,9 @@ public sealed class BenchmarkRunner(
                         "serial" => RunThreads(image, kernels, plan.Iterations, coreOptions, 1, progress, cancellationToken),
                         "parallel" => RunThreads(image, kernels, plan.Iterations, coreOptions, workers, progress, cancellationToken),
                         "parallel-rows" => RunThreads(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, 1, progress, cancellationToken),
+                        "fused" => RunFused(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, progress, cancellationToken),
                         "hangfire" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
+                        "hangfire-fused" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken, fused: true),
                         _ => throw new InvalidOperationException($"Unknown strategy {strategy}."),
                     };
                     if (round >= plan.Warmup) measurements[strategy].Add(run);
@@ -92,7 +94,7 @@ public sealed class BenchmarkRunner(
         foreach (var strategy in plan.Strategies)
         {
             var runs = measurements[strategy];
-            int strategyWorkers = strategy switch { "serial" => 1, "hangfire" => hangfireWorkers, _ => workers };
+            int strategyWorkers = strategy switch { "serial" => 1, "hangfire" or "hangfire-fused" => hangfireWorkers, _ => workers };
             results.Add(Summarize(strategy, runs, plan.ConvolutionsPerRun, strategyWorkers, serialMedian));
         }
         bool agree = true;
@@ -104,7 +106,7 @@ public sealed class BenchmarkRunner(
         var environment = new BenchmarkEnvironment(
             Environment.ProcessorCount, workers, hangfireWorkers, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
             CpuModel(), SimdDescription(), (GCSettings.IsServerGC ? "server" : "workstation") + (GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", concurrent"),
-            concurrent, _options.EffectiveNodeName, build.Configuration, build.TieredCompilation);
+            concurrent, _options.EffectiveNodeName, build.Configuration, build.TieredCompilation, gpu.Accelerators);
         return new BenchmarkOutcome(results, environment, agree, Warnings(build, environment));
     }
 
@@ -135,14 +137,7 @@ public sealed class BenchmarkRunner(
         // One output buffer and digest per thread, reused: each output is checksummed and dropped, as a loop over convolve2d
         // drops its results, and a reused buffer is warm where a fresh one pays a page fault per 4 KB (see ResultBufferPool).
         // The hangfire strategy gets the same from the pool and the store's sharing of identical results.
-        var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernels[0].Rows, kernels[0].Cols, options);
-        var outputs = new Array2D[threadCount];
-        var digests = new ResultDigest[threadCount];
-        for (int t = 0; t < threadCount; t++)
-        {
-            outputs[t] = Array2D.CreateUninitialized(rows, cols);
-            digests[t] = new ResultDigest(rows, cols);
-        }
+        var (rows, cols, outputs, digests) = OutputsAndDigests(image, kernels[0], options, threadCount);
         long start = Stopwatch.GetTimestamp();
         // Static round-robin: no work stealing in the measurement, one convolution per thread at a time.
         threads.Run(threadCount, t =>
@@ -166,8 +161,63 @@ public sealed class BenchmarkRunner(
     }
 
     /// <summary>
+    /// Fused: each iteration is one filter bank over all the filters (<see cref="Convolver"/>'s bank overload), so the image is
+    /// read once per iteration instead of once per filter; the bank's row bands spread over <paramref name="options"/>.Threads.
+    /// Outputs are checksummed band by band and recorded in the other strategies' order (iteration, then filter).
+    /// </summary>
+    private static RunMeasurement RunFused(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options,
+        StrongBox progress, CancellationToken cancellationToken)
+    {
+        int k = kernels.Length, n = iterations * k;
+        var compute = new double[n];
+        var checksumMs = new double[n];
+        var checksums = new string[n];
+        // One reused buffer and digest per filter, as the thread strategies reuse one per thread.
+        var (rows, cols, outputs, digests) = OutputsAndDigests(image, kernels[0], options, k);
+        long start = Stopwatch.GetTimestamp();
+        for (int it = 0; it < iterations; it++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            foreach (var digest in digests) digest.Reset(rows, cols);
+            Convolver.Convolve2D(image, kernels, options, outputs, digests, cancellationToken);
+            // The bank's time is shared evenly by its outputs: one pass computes them all.
+            double bankMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            for (int f = 0; f < k; f++)
+            {
+                int i = it * k + f;
+                checksums[i] = digests[f].Finish().Checksum;
+                checksumMs[i] = digests[f].Elapsed.TotalMilliseconds;
+            }
+            for (int f = 0; f < k; f++)
+            {
+                int i = it * k + f;
+                compute[i] = bankMs / k - checksumMs[i];
+            }
+            Interlocked.Add(ref progress.Completed, k);
+        }
+        double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        return new RunMeasurement(wall, compute, checksums, null, ChecksumMs: checksumMs);
+    }
+
+    /// <summary><paramref name="count"/> reusable output buffers of this convolution's shape, each with its digest.</summary>
+    private static (int Rows, int Cols, Array2D[] Outputs, ResultDigest[] Digests) OutputsAndDigests(Array2D image, Array2D kernel,
+        in ConvolutionOptions options, int count)
+    {
+        var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernel.Rows, kernel.Cols, options);
+        var outputs = new Array2D[count];
+        var digests = new ResultDigest[count];
+        for (int i = 0; i < count; i++)
+        {
+            outputs[i] = Array2D.CreateUninitialized(rows, cols);
+            digests[i] = new ResultDigest(rows, cols);
+        }
+        return (rows, cols, outputs, digests);
+    }
+
+    /// <summary>
     /// Every convolution as a Hangfire job — the same <see cref="ConvolutionJob"/> that POST /convolutions runs —
-    /// with the image stored once and referenced by id. The clock stops when the last result is stored.
+    /// with the image stored once and referenced by id; with <paramref name="fused"/>, one job per iteration whose filter bank
+    /// holds every filter. The clock stops when the last result is stored.
     /// </summary>
     /// <remarks>
     /// Jobs go in through a window: at most <see cref="Window"/> of this benchmark's jobs are queued at once, and none
@@ -177,56 +227,62 @@ public sealed class BenchmarkRunner(
     /// measurement is the same as enqueueing everything first. Cancellation is checked before every enqueue.
     /// </remarks>
     private async Task<RunMeasurement> RunHangfireAsync(string benchmarkId, ConvolutionJobRecord template, NormalizedBenchmark plan,
-        StrongBox progress, CancellationToken cancellationToken)
+        StrongBox progress, CancellationToken cancellationToken, bool fused = false)
     {
-        int n = plan.ConvolutionsPerRun;
+        int n = plan.ConvolutionsPerRun, perJob = fused ? plan.Kernel.Count : 1;
+        var ids = new string?[n / perJob];
         int window = Window(HangfireWorkers(), _options.Limits.MaxQueuedJobs);
-        var ids = new string?[n];
         // The method was planned once for the benchmark; every job carries that plan.
         var choice = new MethodChoice(RequestParsing.ParseMethod(template.Method), template.MethodReason, template.MethodEstimateMs);
+        ArrayReference Filter(int f) => template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[f] };
+        var bank = fused ? Enumerable.Range(0, plan.Kernel.Count).Select(Filter).ToArray() : null;
         var compute = new double[n];
         var checksums = new string[n];
         var stages = new JobStages[n];
         var queueWait = new double[n];
         var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
         double enqueueMs = 0;
-        int next = 0; // next job to enqueue; jobs [done, next) are outstanding
+        int next = 0; // next job to enqueue; jobs [j, next) are outstanding
         long start = Stopwatch.GetTimestamp();
         try
         {
-            for (int done = 0; done < n; done++)
+            for (int j = 0; j < ids.Length; j++)
             {
-                while (next < n && next - done < window)
+                while (next < ids.Length && next - j < window)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     if (await jobs.CountActiveAsync(cancellationToken) >= _options.Limits.MaxQueuedJobs)
                     {
-                        if (next > done) break; // wait for one of ours to finish first
+                        if (next > j) break; // wait for one of ours to finish first
                         await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken); // users' jobs fill the queue: wait for room
                         continue;
                     }
-                    var request = template.Request with
-                    {
-                        Kernel = template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[next % plan.Kernel.Count] },
-                    };
+                    var request = template.Request with { Kernel = Filter(next % plan.Kernel.Count), Kernels = bank };
                     long enqueueStart = Stopwatch.GetTimestamp();
                     ids[next] = (await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken)).Id;
                     enqueueMs += Stopwatch.GetElapsedTime(enqueueStart).TotalMilliseconds;
                     next++;
                 }
-                string id = ids[done]!;
-                var finished = await lifecycle.WaitAsync(id, TimeSpan.FromHours(1), cancellationToken);
-                if (finished is not { Status: JobStatus.Succeeded, Result.Checksum: not null, Stages: not null })
-                    throw new InvalidOperationException($"Benchmark convolution job {id} ended {finished?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {finished?.Error}");
-                compute[done] = finished.ComputeMs ?? 0;
-                checksums[done] = finished.Result.Checksum;
-                stages[done] = finished.Stages;
-                queueWait[done] = finished.StartedAt is { } s ? (s - finished.SubmittedAt).TotalMilliseconds : 0;
-                string node = finished.Node ?? "unknown";
-                nodes[node] = nodes.GetValueOrDefault(node) + 1;
-                Interlocked.Increment(ref progress.Completed);
+                string id = ids[j]!;
+                var done = await lifecycle.WaitAsync(id, TimeSpan.FromHours(1), cancellationToken);
+                if (done is not { Status: JobStatus.Succeeded, Stages: { } st } || (fused ? done.Results?.Count != perJob : done.Result?.Checksum is null))
+                    throw new InvalidOperationException($"Benchmark convolution job {id} ended {done?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {done?.Error}");
+                // A bank job's stages are shared evenly by its outputs, so the breakdown stays per convolution.
+                var share = new JobStages(st.MarkRunningMs / perJob, st.LoadInputsMs / perJob, st.ConvolveMs / perJob, st.SummarizeMs / perJob, st.StoreMs / perJob);
+                for (int f = 0; f < perJob; f++)
+                {
+                    int i = j * perJob + f;
+                    compute[i] = (done.ComputeMs ?? 0) / perJob;
+                    checksums[i] = (fused ? done.Results![f].Checksum : done.Result!.Checksum)
+                        ?? throw new InvalidOperationException($"Benchmark convolution job {id} has a result without a checksum.");
+                    stages[i] = share;
+                    queueWait[i] = done.StartedAt is { } s ? (s - done.SubmittedAt).TotalMilliseconds : 0;
+                }
+                string node = done.Node ?? "unknown";
+                nodes[node] = nodes.GetValueOrDefault(node) + perJob;
+                Interlocked.Add(ref progress.Completed, perJob);
                 await ForgetAsync(id);
-                ids[done] = null;
+                ids[j] = null;
             }
             // Waiting in submission order can only observe the last completion late, never early: the wall clock is honest.
             double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

@@ -42,6 +42,9 @@ public static class ConvServiceExtensions
         services.AddSingleton<BenchmarkPlanner>();
         services.AddSingleton<BenchmarkRunner>();
         services.AddSingleton(_ => new BenchmarkThreads(options.EffectiveWorkers));
+        // Opened at registration: whether this node serves the gpu queue is decided before the Hangfire servers start.
+        var gpu = new GpuRunner(options.Gpu, LoggerFactory.Create(logging => logging.AddConsole()).CreateLogger<GpuRunner>());
+        services.AddSingleton(gpu);
         services.AddSingleton<BenchmarkService>();
         services.AddTransient<BenchmarkJob>();
 
@@ -59,6 +62,19 @@ public static class ConvServiceExtensions
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
             server.TaskScheduler = null; // run on the worker's own thread: see RunOnWorkerThread
         });
+
+        if (gpu.IsAvailable)
+        {
+            // One worker: the device runs one launch at a time, and a second worker would only queue behind it.
+            services.AddHangfireServer((_, server) =>
+            {
+                server.ServerName = $"{options.EffectiveNodeName}:{QueueNames.Gpu}";
+                server.WorkerCount = 1;
+                server.Queues = [QueueNames.Gpu];
+                server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+                server.TaskScheduler = null;
+            });
+        }
 
         // Benchmarks get a server of their own with one worker: they never queue behind small jobs, and run one at a time.
         services.AddHangfireServer((_, server) =>

@@ -64,6 +64,8 @@ internal sealed class RequestExamplesFilter : IOperationFilter
             ("small", "A 3×3 image and a 2×2 kernel, same mode", Examples.SmallConvolution),
             ("tutorial", "The IRSA tutorial's case: 3000×3000 ⊛ 4×4 normal filter, full, [::5, ::5]", Examples.TutorialConvolution),
             ("nanAware", "astropy.convolution.convolve semantics: NaN pixels (upload them as .npy or FITS, by arrayId) are interpolated from their neighbours", Examples.NanAwareConvolution),
+            ("filterBank", "A filter bank: four 4×4 filters over the tutorial's image in one pass, one result each", Examples.FilterBank),
+            ("correlate", "Template matching with scipy.signal.correlate2d semantics", Examples.Correlation),
         ],
         ["SubmitBenchmark"] =
         [

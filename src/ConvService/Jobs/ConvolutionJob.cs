@@ -19,12 +19,12 @@ namespace ConvService.Jobs;
 /// re-delivers after a crash finds its record: finished → nothing to do; otherwise it recomputes, and the
 /// content-addressed result store makes the second write a no-op.
 /// </remarks>
-[Queue(QueueNames.Convolutions)]
+// No [Queue]: the submitter names the queue (convolutions, or gpu for method 'gpu'); the attribute would override it.
 [AutomaticRetry(Attempts = 20, DelaysInSeconds = [1, 2, 5, 10, 15, 30], OnlyOn = [typeof(StorageUnavailableException)],
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle)
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu)
 {
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
     /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
@@ -67,14 +67,24 @@ public sealed class ConvolutionJob(
         {
             long t1 = Stopwatch.GetTimestamp();
             var image = await arrays.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
-            var kernel = await arrays.TryGetAsync(record.Request.Kernel.ArrayId, CancellationToken.None);
-            if (image is null || kernel is null)
+            var kernelRefs = record.Request.AllKernels;
+            var kernels = new Array2D[kernelRefs.Count];
+            for (int k = 0; k < kernels.Length && image is not null; k++)
+                if ((kernels[k] = (await arrays.TryGetAsync(kernelRefs[k].ArrayId, CancellationToken.None))!) is null) image = null;
+            if (image is null)
             {
                 await FinishAsync(record, JobStatus.Failed, error: "An input array is no longer in the array store; resubmit the job with its data.");
                 return;
             }
 
             var convolutionOptions = RequestParsing.ToCoreOptions(record.Request, record.Method);
+            if (record.Request.Kernels is not null)
+            {
+                var (results, bankStages) = await RunBankAsync(record, image, kernels, convolutionOptions, t0, t1, userCancel.Token);
+                await FinishAsync(record, JobStatus.Succeeded, computeMs: bankStages.ConvolveMs, results: results, stages: bankStages);
+                return;
+            }
+            var kernel = kernels[0];
             var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernel.Rows, kernel.Cols, convolutionOptions);
             var output = resultBuffers.Rent(rows, cols);
             bool kept = false; // by the store from now on; otherwise the buffer goes back to the pool
@@ -85,15 +95,19 @@ public sealed class ConvolutionJob(
                 // The checksum and statistics ride along the convolution, band by band, while each band is in cache.
                 var digest = new ResultDigest(rows, cols);
                 long t2 = Stopwatch.GetTimestamp();
-                Convolver.Convolve2D(image, kernel, convolutionOptions, output, digest, userCancel.Token);
+                if (convolutionOptions.Method == ConvolutionMethod.Gpu)
+                    gpu.Convolve(image, record.Request.Image.ArrayId, kernel, record.Request.Kernel.ArrayId, convolutionOptions, output);
+                else
+                    Convolver.Convolve2D(image, kernel, convolutionOptions, output, digest, userCancel.Token);
                 long t3 = Stopwatch.GetTimestamp();
+                double digestMs = digest.Elapsed.TotalMilliseconds; // spent inside the convolution's band loop (none on a GPU)
+                if (convolutionOptions.Method == ConvolutionMethod.Gpu) digest.AddAll(output); // the device writes no bands: one pass on the host
                 var (checksum, statistics) = digest.Finish();
                 long t4 = Stopwatch.GetTimestamp();
                 var put = await arrays.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
                 kept = put.KeptBuffer;
                 summary = Summarize(output, put.Info, statistics);
                 long t5 = Stopwatch.GetTimestamp();
-                double digestMs = digest.Elapsed.TotalMilliseconds; // spent inside the convolution's band loop
                 stages = new JobStages(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3) - digestMs, digestMs + Ms(t3, t4), Ms(t4, t5));
             }
             finally
@@ -126,20 +140,72 @@ public sealed class ConvolutionJob(
         }
     }
 
+    /// <summary>
+    /// A filter bank: every kernel in one pass over the image (<see cref="Convolver"/>'s bank overload), each output digested
+    /// band by band and stored under its own id, derived from the job id and the kernel's index.
+    /// </summary>
+    private async Task<(JobResultSummary[] Results, JobStages Stages)> RunBankAsync(ConvolutionJobRecord record, Array2D image, Array2D[] kernels,
+        ConvolutionOptions convolutionOptions, long t0, long t1, CancellationToken cancellationToken)
+    {
+        var (rows, cols) = Convolver.OutputShape(image.Rows, image.Cols, kernels[0].Rows, kernels[0].Cols, convolutionOptions);
+        var outputs = new Array2D[kernels.Length];
+        var kept = new bool[kernels.Length];
+        try
+        {
+            var digests = new ResultDigest[kernels.Length];
+            for (int k = 0; k < kernels.Length; k++)
+            {
+                outputs[k] = resultBuffers.Rent(rows, cols);
+                digests[k] = new ResultDigest(rows, cols);
+            }
+            long t2 = Stopwatch.GetTimestamp();
+            Convolver.Convolve2D(image, kernels, convolutionOptions, outputs, digests, cancellationToken);
+            long t3 = Stopwatch.GetTimestamp();
+            var results = new JobResultSummary[kernels.Length];
+            double digestMs = 0, storeMs = 0, finishMs = 0;
+            for (int k = 0; k < kernels.Length; k++)
+            {
+                long f0 = Stopwatch.GetTimestamp();
+                var (checksum, statistics) = digests[k].Finish();
+                long f1 = Stopwatch.GetTimestamp();
+                var put = await arrays.PutBufferAsync(outputs[k], ArrayId.ForResult(BankResultKey(record.Id, k), checksum, Computation(record, k)), CancellationToken.None);
+                kept[k] = put.KeptBuffer;
+                results[k] = Summarize(outputs[k], put.Info, statistics);
+                digestMs += digests[k].Elapsed.TotalMilliseconds;
+                finishMs += Ms(f0, f1);
+                storeMs += Ms(f1, Stopwatch.GetTimestamp());
+            }
+            return (results, new JobStages(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3) - digestMs, digestMs + finishMs, storeMs));
+        }
+        finally
+        {
+            for (int k = 0; k < outputs.Length; k++)
+                if (outputs[k] is not null && !kept[k]) resultBuffers.Return(outputs[k]);
+        }
+    }
+
+    /// <summary>The key a bank's k-th result id derives from (a one-kernel job's is the job id itself).</summary>
+    internal static string BankResultKey(string jobId, int index) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{jobId}/kernels/{index}");
+
     private async Task FinishAsync(ConvolutionJobRecord record, JobStatus status, string? error = null, double? computeMs = null,
-        JobResultSummary? result = null, JobStages? stages = null)
+        JobResultSummary? result = null, JobStages? stages = null, IReadOnlyList<JobResultSummary>? results = null)
     {
         // Only a running job is finished here: a DELETE that cancelled it first has already done the bookkeeping.
-        await lifecycle.FinishAsync(record.Id, current => current.Status == JobStatus.Running, status, error, computeMs, result, CancellationToken.None, stages);
+        await lifecycle.FinishAsync(record.Id, current => current.Status == JobStatus.Running, status, error, computeMs, result, CancellationToken.None, stages, results);
         signals.Completed(record.Id);
     }
 
-    /// <summary>What was computed, exactly: the inputs' content ids, the options and the concrete method (its rounding differs).</summary>
-    internal static string Computation(ConvolutionJobRecord record)
+    /// <summary>
+    /// What was computed, exactly: the inputs' content ids (the bank's <paramref name="kernelIndex"/>-th kernel), the options and the
+    /// concrete method (its rounding differs).
+    /// </summary>
+    internal static string Computation(ConvolutionJobRecord record, int kernelIndex = 0)
     {
         var r = record.Request;
+        // A correlation is another computation on the same inputs; convolutions keep the key they always had.
+        string operation = r.Operation is null ? "" : "|" + r.Operation;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{r.Image.ArrayId}|{r.Kernel.ArrayId}|{r.Mode}|{r.Boundary}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{record.Method}");
+            $"{r.Image.ArrayId}|{r.AllKernels[kernelIndex].ArrayId}|{r.Mode}|{r.Boundary}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{record.Method}{operation}");
     }
 
     private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
@@ -161,6 +227,8 @@ public static class QueueNames
 {
     /// <summary>Convolution jobs (user jobs and the benchmark's hangfire strategy).</summary>
     public const string Convolutions = "convolutions";
+    /// <summary>Jobs with method 'gpu': served only by nodes that have a GPU (<see cref="GpuRunner"/>), one worker each.</summary>
+    public const string Gpu = "gpu";
     /// <summary>Benchmark runs, served by their own single worker so they never wait behind small jobs.</summary>
     public const string Benchmarks = "benchmarks";
 }
@@ -174,5 +242,11 @@ public static class JobInputs
     /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
     public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.UnpinAllAsync(Ids(record.Request));
 
-    private static string[] Ids(NormalizedConvolution request) => [request.Image.ArrayId, request.Kernel.ArrayId];
+    private static string[] Ids(NormalizedConvolution request)
+    {
+        var ids = new string[1 + request.AllKernels.Count];
+        ids[0] = request.Image.ArrayId;
+        for (int k = 0; k < request.AllKernels.Count; k++) ids[k + 1] = request.AllKernels[k].ArrayId;
+        return ids;
+    }
 }

@@ -28,7 +28,8 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
     /// unpinned and the outcome is counted. Returns the latest record (null when unknown) and whether this call finished it.
     /// </summary>
     public async Task<(ConvolutionJobRecord? Record, bool Finished)> FinishAsync(string id, Func<ConvolutionJobRecord, bool> canFinish, JobStatus status,
-        string? error, double? computeMs, JobResultSummary? result, CancellationToken cancellationToken, JobStages? stages = null)
+        string? error, double? computeMs, JobResultSummary? result, CancellationToken cancellationToken, JobStages? stages = null,
+        IReadOnlyList<JobResultSummary>? results = null)
     {
         var (record, finished) = await jobs.UpdateAsync(id, current => !canFinish(current) ? null : current with
         {
@@ -38,6 +39,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
             ComputeMs = computeMs,
             Stages = stages,
             Result = result,
+            Results = results,
         }, cancellationToken);
         if (finished)
         {
@@ -64,6 +66,9 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
         await jobs.DeleteAsync(id, cancellationToken);
         if (record.Result?.ArrayId is { } resultId && !await jobs.IsResultReferencedAsync(resultId, id, cancellationToken))
             await arrays.DeleteAsync(resultId, cancellationToken);
+        // A bank's result ids derive from its own job id and index: no other job's record names them.
+        foreach (var bankResult in record.Results ?? [])
+            await arrays.DeleteAsync(bankResult.ArrayId, cancellationToken);
         return (DeleteOutcome.Deleted, record);
     }
 }

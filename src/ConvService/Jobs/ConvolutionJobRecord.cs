@@ -57,8 +57,10 @@ public sealed record ConvolutionJobRecord
     public double? ComputeMs { get; init; }
     /// <summary>Where the worker's time went in the last attempt, stage by stage (null until it succeeded).</summary>
     public JobStages? Stages { get; init; }
-    /// <summary>Summary of the result once succeeded.</summary>
+    /// <summary>Summary of the result once succeeded (one-kernel jobs).</summary>
     public JobResultSummary? Result { get; init; }
+    /// <summary>A filter bank's result summaries once succeeded, one per kernel in request order (null for one-kernel jobs).</summary>
+    public IReadOnlyList<JobResultSummary>? Results { get; init; }
     /// <summary>Why it failed or was cancelled.</summary>
     public string? Error { get; init; }
     /// <summary>Hangfire's id for the background job.</summary>
@@ -79,12 +81,20 @@ public sealed record ConvolutionJobRecord
 /// <param name="NanTreatment">interpolate | fill for astropy's NaN-aware convolution; null (and not shown) for scipy's.</param>
 /// <param name="NormalizeKernel">With NanTreatment: whether the kernel is divided by its sum.</param>
 /// <param name="PreserveNan">With NanTreatment: whether NaN input pixels stay NaN.</param>
+/// <param name="Kernels">A filter bank's kernels as stored, in request order (<see cref="Kernel"/> is the first); null for one-kernel jobs.</param>
+/// <param name="Operation">correlate for scipy.signal.correlate2d; null (and not shown) for convolve2d.</param>
 public sealed record NormalizedConvolution(
     ArrayReference Image, ArrayReference Kernel, string Mode, string Boundary, double FillValue,
     int[] Stride, string Method, int Threads,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NanTreatment = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NormalizeKernel = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? PreserveNan = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? PreserveNan = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ArrayReference[]? Kernels = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Operation = null)
+{
+    /// <summary>The kernels to apply: the bank's, or the one kernel.</summary>
+    public IReadOnlyList<ArrayReference> AllKernels => Kernels ?? [Kernel];
+}
 
 /// <summary>A stored input.</summary>
 /// <param name="ArrayId">Content id in the array store.</param>

@@ -19,7 +19,8 @@ namespace ConvService.Jobs;
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
-    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics)
+    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
+    JobStorage hangfireStorage)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
@@ -30,7 +31,10 @@ public sealed class ConvolutionSubmitter(
     public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, CancellationToken cancellationToken)
     {
         if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
-        if (request.Kernel is null) throw RequestRejectedException.BadRequest("Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        if (request.Kernel is null == request.Kernels is null)
+            throw RequestRejectedException.BadRequest(request.Kernel is null
+                ? "Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}, or a filter bank \"kernels\": [{...}, ...]."
+                : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
         // The queue limit first: a 429 must not leave the request's inline inputs in the store.
         await EnsureQueueRoomAsync(1, cancellationToken);
         var (normalized, choice) = await PrepareAsync(request, cancellationToken);
@@ -47,16 +51,41 @@ public sealed class ConvolutionSubmitter(
         // Options first: a misspelt mode is refused before a large inline image is even copied.
         var settings = ParseSettings(request);
         var image = await InspectAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var kernel = await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
-        Plan(settings.For(image.Unstored, kernel.Unstored)); // output, work and FFT memory limits, on shapes alone
-        EnsurePinRoom([image.Unstored, kernel.Unstored]);
-        var normalized = settings.For(await image.StoreAsync(cancellationToken), await kernel.StoreAsync(cancellationToken));
+        var bank = await InspectBankAsync(request.Kernels, cancellationToken);
+        var kernel = bank?[0] ?? await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        // Output, work and FFT memory limits, and the pin budget, on shapes alone; then the inputs are stored.
+        Plan(settings.For(image.Unstored, kernel.Unstored, bank?.Select(k => k.Unstored).ToArray()));
+        EnsurePinRoom([image.Unstored, .. (bank ?? [kernel]).Select(k => k.Unstored)]);
+        ArrayReference[]? kernels = null;
+        if (bank is not null)
+        {
+            kernels = new ArrayReference[bank.Length];
+            for (int k = 0; k < bank.Length; k++) kernels[k] = await bank[k].StoreAsync(cancellationToken);
+        }
+        var normalized = settings.For(await image.StoreAsync(cancellationToken), kernels?[0] ?? await kernel.StoreAsync(cancellationToken), kernels);
         var choice = Plan(normalized);
         if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
             NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
         return (normalized, choice);
+    }
+
+    /// <summary>Checks the size of a filter bank and inspects its kernels, storing nothing (null: no bank).</summary>
+    private async Task<PendingInput[]?> InspectBankAsync(ArraySource[]? sources, CancellationToken cancellationToken)
+    {
+        if (sources is null) return null;
+        if (sources.Length == 0)
+            throw RequestRejectedException.BadRequest("'kernels' is empty: a filter bank needs at least one kernel (or send one as 'kernel').");
+        if (sources.Length > _limits.MaxBankKernels)
+            throw RequestRejectedException.Unprocessable(
+                $"'kernels' has {sources.Length:N0} kernels, over the limit of {_limits.MaxBankKernels:N0} (ConvService:Limits:MaxBankKernels). Split the bank into several jobs.");
+        var kernels = new PendingInput[sources.Length];
+        for (int k = 0; k < sources.Length; k++)
+            kernels[k] = await InspectAsync(
+                sources[k] ?? throw RequestRejectedException.BadRequest($"'kernels[{k}]' is null: every kernel is {{\"data\": [[...]]}}, {{\"arrayId\": \"...\"}} or {{\"generate\": {{...}}}}."),
+                $"kernels[{k}]", _limits.MaxKernelPixels, cancellationToken);
+        return kernels;
     }
 
     /// <summary>
@@ -72,11 +101,22 @@ public sealed class ConvolutionSubmitter(
         if (nan is not null && request.Mode is not (null or "same"))
             throw RequestRejectedException.BadRequest(
                 $"With nanTreatment the result has the image's shape, as astropy.convolution.convolve's has: use mode 'same' or leave mode out, not '{Echo.Clip(request.Mode, 20)}'.");
+        var operation = RequestParsing.ParseOperation(request.Operation);
+        if (nan is not null && operation == ConvolutionOperation.Correlate)
+            throw RequestRejectedException.Unprocessable(
+                "nanTreatment follows astropy.convolution.convolve, which has no correlation: drop nanTreatment, or use operation 'convolve'.");
+        if (nan is not null && request.Kernels is not null)
+            throw RequestRejectedException.Unprocessable(
+                "A filter bank ('kernels') cannot use nanTreatment: send each kernel as its own job with 'kernel', or drop nanTreatment.");
         var mode = nan is null ? RequestParsing.ParseMode(request.Mode) : ConvolutionMode.Same;
         string boundaryWord = nan is null
             ? RequestParsing.Word(RequestParsing.ParseBoundary(request.Boundary))
             : RequestParsing.Word(RequestParsing.ParseAstropyBoundary(request.Boundary));
         var method = RequestParsing.ParseMethod(request.Method);
+        if (method == ConvolutionMethod.Gpu && (request.Kernels is not null || operation == ConvolutionOperation.Correlate))
+            // The device kernel computes convolve2d of one kernel per job here; banks and correlation run on the CPU.
+            throw RequestRejectedException.Unprocessable(
+                $"Method 'gpu' does not run {(request.Kernels is not null ? "filter banks ('kernels')" : "operation 'correlate'")}: use method 'direct' or 'auto'.");
         var stride = request.Stride ?? new Stride(1, 1);
         if (stride.Y < 1 || stride.X < 1)
             throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1 (1 keeps every output; 5 keeps every fifth, like [::5]).");
@@ -85,37 +125,83 @@ public sealed class ConvolutionSubmitter(
             throw RequestRejectedException.BadRequest($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
         return new ConvolutionSettings(RequestParsing.Word(mode), boundaryWord, request.FillValue ?? 0.0,
             [stride.Y, stride.X], RequestParsing.Word(method), threads,
-            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false);
+            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
+            operation == ConvolutionOperation.Correlate ? RequestParsing.Word(operation) : null);
     }
 
-    /// <summary>Checks scipy's refusals and the output and work limits; picks the method.</summary>
+    /// <summary>
+    /// The GPU method: only when some live node serves the <c>gpu</c> queue (has a device), and never chosen by <c>auto</c>.
+    /// Asked of the job storage, so in a cluster a node without a GPU still accepts GPU jobs for the nodes that have one.
+    /// </summary>
+    private MethodChoice PlanGpu(NormalizedConvolution request, in ConvolutionGeometry geometry, double directEstimateMs)
+    {
+        if (request.NanTreatment is not null)
+            throw RequestRejectedException.Unprocessable("Method 'gpu' computes scipy's convolve2d; the NaN-aware convolution (nanTreatment) runs on the CPU: use method 'direct' or 'auto'.");
+        int gpuWorkers = Apis.NodesApi.Snapshot(hangfireStorage, time).Nodes.Where(n => n.Alive && n.Queues.Contains(QueueNames.Gpu)).Sum(n => n.Workers);
+        if (gpuWorkers == 0)
+            throw RequestRejectedException.Unprocessable(
+                "No node of this service has a GPU (no live node serves the 'gpu' queue), so method 'gpu' cannot run: use 'direct' or 'auto', " +
+                "or start a node on a machine with a CUDA device (ConvService:Gpu:Device = cuda, the default). GET /nodes lists each node's accelerators.");
+        return new MethodChoice(ConvolutionMethod.Gpu,
+            $"gpu: requested, {geometry.KernelRows}×{geometry.KernelCols} kernel on {geometry.ImageRows}×{geometry.ImageCols}, {gpuWorkers} GPU worker(s); " +
+            $"est. at most {directEstimateMs:0.###} ms (the CPU direct estimate)", directEstimateMs);
+    }
+
+    /// <summary>
+    /// Checks scipy's refusals and the output and work limits — a filter bank's summed over its kernels — and that a bank's
+    /// outputs share one shape; picks the method (a bank's: its first kernel's, each kernel is planned alike).
+    /// </summary>
     public MethodChoice Plan(NormalizedConvolution request)
     {
         var coreOptions = RequestParsing.ToCoreOptions(request, request.Method);
-        int ir = request.Image.Shape[0], ic = request.Image.Shape[1], kr = request.Kernel.Shape[0], kc = request.Kernel.Shape[1];
-        var geometry = ConvolutionGeometry.Compute(ir, ic, kr, kc, coreOptions); // scipy's refusals → 422
-        if (geometry.OutputLength > _limits.MaxOutputPixels)
-            throw RequestRejectedException.Unprocessable(
-                $"The output would be {geometry.OutputRows}×{geometry.OutputCols} = {geometry.OutputLength:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
-                "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', or smaller inputs.");
-        var choice = Convolver.Plan(ir, ic, kr, kc, coreOptions);
-        if (choice.Method == ConvolutionMethod.Fft && Convolver.FftWorkingBytes(ir, ic, kr, kc, coreOptions) is var fftBytes && fftBytes > _limits.MaxFftBytes)
+        int ir = request.Image.Shape[0], ic = request.Image.Shape[1];
+        var kernels = request.AllKernels;
+        MethodChoice? first = null;
+        ConvolutionGeometry firstGeometry = default;
+        long outputs = 0;
+        double multiplyAdds = 0;
+        for (int k = 0; k < kernels.Count; k++)
         {
-            string over = $"Method 'fft' would need {fftBytes:N0} bytes of spectra for a {kr}×{kc} kernel on {ir}×{ic} " +
-                $"(the transform is as wide as image + kernel − 1), over the limit of {_limits.MaxFftBytes:N0} (ConvService:Limits:MaxFftBytes).";
-            if (coreOptions.Method != ConvolutionMethod.Auto || geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+            int kr = kernels[k].Shape[0], kc = kernels[k].Shape[1];
+            var geometry = ConvolutionGeometry.Compute(ir, ic, kr, kc, coreOptions); // scipy's refusals → 422
+            var choice = coreOptions.Method == ConvolutionMethod.Gpu
+                ? PlanGpu(request, geometry, Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct }).EstimatedMs)
+                : Convolver.Plan(ir, ic, kr, kc, coreOptions);
+            if (choice.Method == ConvolutionMethod.Fft && Convolver.FftWorkingBytes(ir, ic, kr, kc, coreOptions) is var fftBytes && fftBytes > _limits.MaxFftBytes)
+            {
+                string over = $"Method 'fft' would need {fftBytes:N0} bytes of spectra for a {kr}×{kc} kernel on {ir}×{ic} " +
+                    $"(the transform is as wide as image + kernel − 1), over the limit of {_limits.MaxFftBytes:N0} (ConvService:Limits:MaxFftBytes).";
+                if (coreOptions.Method != ConvolutionMethod.Auto || geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+                    throw RequestRejectedException.Unprocessable(
+                        $"{over} {(coreOptions.Method == ConvolutionMethod.Auto ? $"Method 'direct' is no option either: {geometry.DirectMultiplyAdds:G3} multiply-adds, over {_limits.MaxMultiplyAdds:G3} (ConvService:Limits:MaxMultiplyAdds). " : "")}" +
+                        "Use a smaller kernel or image, mode 'valid' or a stride, or method 'direct' for small kernels.");
+                // auto must not pick a plan over the limits: the direct sum fits, so it runs instead, and the reason says why.
+                var direct = Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct });
+                choice = direct with { Reason = $"{direct.Reason}; fft would need {fftBytes:N0} bytes, over ConvService:Limits:MaxFftBytes" };
+            }
+            if (first is null)
+            {
+                first = choice;
+                firstGeometry = geometry;
+            }
+            else if (geometry.OutputRows != firstGeometry.OutputRows || geometry.OutputCols != firstGeometry.OutputCols)
                 throw RequestRejectedException.Unprocessable(
-                    $"{over} {(coreOptions.Method == ConvolutionMethod.Auto ? $"Method 'direct' is no option either: {geometry.DirectMultiplyAdds:G3} multiply-adds, over {_limits.MaxMultiplyAdds:G3} (ConvService:Limits:MaxMultiplyAdds). " : "")}" +
-                    "Use a smaller kernel or image, mode 'valid' or a stride, or method 'direct' for small kernels.");
-            // auto must not pick a plan over the limits: the direct sum fits, so it runs instead, and the reason says why.
-            var direct = Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct });
-            choice = direct with { Reason = $"{direct.Reason}; fft would need {fftBytes:N0} bytes, over ConvService:Limits:MaxFftBytes" };
+                    $"kernels[{k}] is {kr}×{kc} and gives a {geometry.OutputRows}×{geometry.OutputCols} output, but kernels[0] is " +
+                    $"{kernels[0].Shape[0]}×{kernels[0].Shape[1]} and gives {firstGeometry.OutputRows}×{firstGeometry.OutputCols}: the kernels of one bank must give outputs of one shape. " +
+                    "Use kernels of one size, mode 'same' (the image's shape whatever the kernel), or separate jobs.");
+            outputs += geometry.OutputLength;
+            if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive or ConvolutionMethod.Gpu) multiplyAdds += geometry.DirectMultiplyAdds;
         }
-        if (choice.Method is ConvolutionMethod.Direct or ConvolutionMethod.Naive && geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+        string bank = kernels.Count > 1 ? $" for the bank's {kernels.Count} kernels together" : "";
+        if (outputs > _limits.MaxOutputPixels)
             throw RequestRejectedException.Unprocessable(
-                $"Method '{RequestParsing.Word(choice.Method)}' would need {geometry.DirectMultiplyAdds:G3} multiply-adds, over the limit of {_limits.MaxMultiplyAdds:G3} " +
-                "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, or a stride.");
-        return choice;
+                $"The output would be {(kernels.Count > 1 ? $"{kernels.Count} × " : "")}{firstGeometry.OutputRows}×{firstGeometry.OutputCols} = {outputs:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
+                "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', smaller inputs" + (kernels.Count > 1 ? ", or fewer kernels per bank." : "."));
+        if (multiplyAdds > _limits.MaxMultiplyAdds)
+            throw RequestRejectedException.Unprocessable(
+                $"Method '{RequestParsing.Word(first!.Method)}' would need {multiplyAdds:G3} multiply-adds{bank}, over the limit of {_limits.MaxMultiplyAdds:G3} " +
+                "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, a stride" + (kernels.Count > 1 ? ", or fewer kernels per bank." : "."));
+        return first!;
     }
 
     /// <summary>Refuses with 429 when <paramref name="incoming"/> more jobs would exceed the queue limit.</summary>
@@ -173,7 +259,8 @@ public sealed class ConvolutionSubmitter(
         await jobs.CreateAsync(record, cancellationToken);
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
-            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Convolutions, "job",
+            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
+            choice.Method == ConvolutionMethod.Gpu ? QueueNames.Gpu : QueueNames.Convolutions, "job",
             async () =>
             {
                 await jobs.DeleteAsync(id, CancellationToken.None);
@@ -271,11 +358,11 @@ public sealed class ConvolutionSubmitter(
 /// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
 public sealed record ConvolutionSettings(
     string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads,
-    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null)
+    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null, string? Operation = null)
 {
-    /// <summary>The normalized request for these inputs.</summary>
-    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel) =>
-        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan);
+    /// <summary>The normalized request for these inputs; <paramref name="kernels"/> is a filter bank (its first is <paramref name="kernel"/>) or null.</summary>
+    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel, ArrayReference[]? kernels = null) =>
+        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan, kernels, Operation);
 }
 
 /// <summary>An input checked and of known shape but not stored yet (<see cref="ConvolutionSubmitter.InspectAsync"/>).</summary>

@@ -33,7 +33,16 @@ public static class RequestParsing
         "direct" => ConvolutionMethod.Direct,
         "fft" => ConvolutionMethod.Fft,
         "naive" => ConvolutionMethod.Naive,
-        _ => throw Invalid("method", value, "auto, direct, fft or naive"),
+        "gpu" => ConvolutionMethod.Gpu,
+        _ => throw Invalid("method", value, "auto, direct, fft, naive or gpu"),
+    };
+
+    /// <summary>Parses operation; null means convolve.</summary>
+    public static ConvolutionOperation ParseOperation(string? value) => value switch
+    {
+        null or "convolve" => ConvolutionOperation.Convolve,
+        "correlate" => ConvolutionOperation.Correlate,
+        _ => throw Invalid("operation", value, "convolve (scipy.signal.convolve2d) or correlate (scipy.signal.correlate2d)"),
     };
 
     /// <summary>Parses a generator fill.</summary>
@@ -75,7 +84,7 @@ public static class RequestParsing
         ? new(ConvolutionMode.Same, BoundaryMode.Fill, request.FillValue, request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads,
             new NanAwareOptions(nan, request.NormalizeKernel ?? true, request.PreserveNan ?? false, ParseAstropyBoundary(request.Boundary)))
         : new(ParseMode(request.Mode), ParseBoundary(request.Boundary), request.FillValue,
-            request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads);
+            request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads, Operation: ParseOperation(request.Operation));
 
     private static RequestRejectedException Invalid(string field, string value, string allowed) =>
         RequestRejectedException.BadRequest($"Unknown {field} '{value}': use {allowed}.");

@@ -32,6 +32,10 @@ public sealed class ConvServiceOptions
     [Required]
     public RateLimitOptions RateLimits { get; set; } = new();
 
+    /// <summary>The GPU method (<c>method: "gpu"</c>).</summary>
+    [Required]
+    public GpuOptions Gpu { get; set; } = new();
+
     /// <summary>Request and job limits.</summary>
     [Required]
     public LimitsOptions Limits { get; set; } = new();
@@ -64,7 +68,11 @@ public sealed class LimitsOptions
     [Range(1, int.MaxValue)]
     public long MaxKernelPixels { get; set; } = 1_000_000;
 
-    /// <summary>Most pixels in a convolution's (strided) output.</summary>
+    /// <summary>Most kernels in one filter bank (<c>"kernels": [...]</c> of <c>POST /convolutions</c>).</summary>
+    [Range(1, 4096)]
+    public int MaxBankKernels { get; set; } = 64;
+
+    /// <summary>Most pixels in a convolution's (strided) output; a filter bank counts every kernel's output.</summary>
     [Range(1, int.MaxValue)]
     public long MaxOutputPixels { get; set; } = 25_000_000;
 
@@ -171,4 +179,20 @@ public sealed class LimitsOptions
     /// <summary>Largest page of <c>GET /convolutions</c>.</summary>
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 1000;
+}
+
+/// <summary>Which accelerator serves <c>method: "gpu"</c> on this node.</summary>
+public sealed class GpuOptions
+{
+    /// <summary>
+    /// <c>cuda</c> (default): the first CUDA device, if the node has one (otherwise the node serves no GPU jobs);
+    /// <c>cpu</c>: ILGPU's CPU emulation of the same kernels (slow; for tests and development);
+    /// <c>none</c>: no GPU method on this node.
+    /// </summary>
+    [RegularExpression("^(cuda|cpu|none)$", ErrorMessage = "ConvService:Gpu:Device must be cuda, cpu or none.")]
+    public string Device { get; set; } = "cuda";
+
+    /// <summary>Device memory kept for resident inputs (an image used by many jobs is copied to the device once), in bytes.</summary>
+    [Range(0, long.MaxValue)]
+    public long CacheBytes { get; set; } = 4L << 30;
 }

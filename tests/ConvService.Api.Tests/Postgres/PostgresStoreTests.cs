@@ -297,6 +297,27 @@ public sealed class PostgresStoreTests
     }
 
     [SkippableFact]
+    public async Task Jobs_FilterBankCorrelation_RoundTripsKernelsResultsAndOperation()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var node = new Node(db.ConnectionString);
+        var plain = Job(Id(3), JobStatus.Succeeded);
+        var job = plain with
+        {
+            Request = plain.Request with { Kernels = [plain.Request.Kernel, new ArrayReference(new string('5', 64), [2, 2], "data")], Operation = "correlate" },
+            Results = [new JobResultSummary([3, 3], 0, 1, 0.5, null, new string('6', 64), "xxh128:0"), new JobResultSummary([3, 3], 1, 2, 1.5, null, new string('7', 64), "xxh128:1")],
+        };
+
+        await node.Jobs.CreateAsync(job);
+        var back = await node.Jobs.TryGetAsync(job.Id);
+
+        Assert.Equal(JsonSerializer.Serialize(job, PostgresJobStore.RecordJson), JsonSerializer.Serialize(back, PostgresJobStore.RecordJson));
+        Assert.Equal(new string('7', 64), back!.Results![1].ArrayId);
+        Assert.Equal("correlate", back.Request.Operation);
+        Assert.Equal(2, back.Request.AllKernels.Count);
+    }
+
+    [SkippableFact]
     public async Task Jobs_ConcurrentUpdatesFromTwoNodes_EachAppliedOnceToTheLatestRecord()
     {
         await using var db = await TestDatabase.CreateAsync();

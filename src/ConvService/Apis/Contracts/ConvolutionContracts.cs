@@ -23,6 +23,11 @@ namespace ConvService.Apis.Contracts;
 /// </param>
 /// <param name="NormalizeKernel">With nanTreatment: divide the kernel by its sum (astropy's default true).</param>
 /// <param name="PreserveNan">With nanTreatment: pixels NaN in the image stay NaN in the result (default false).</param>
+/// <param name="Kernels">
+/// A filter bank instead of <c>kernel</c>: up to ConvService:Limits:MaxBankKernels kernels, all applied in one pass over the image,
+/// one result each (the job's <c>results</c>). Their outputs must have one shape (one kernel size, or any sizes in mode same).
+/// </param>
+/// <param name="Operation">convolve (default, scipy.signal.convolve2d) | correlate (scipy.signal.correlate2d: the kernel is not flipped).</param>
 public sealed record ConvolutionRequest(
     ArraySource? Image,
     ArraySource? Kernel,
@@ -34,7 +39,9 @@ public sealed record ConvolutionRequest(
     int? Threads = null,
     string? NanTreatment = null,
     bool? NormalizeKernel = null,
-    bool? PreserveNan = null);
+    bool? PreserveNan = null,
+    ArraySource[]? Kernels = null,
+    string? Operation = null);
 
 /// <summary>Where an input comes from: exactly one of <c>data</c>, <c>arrayId</c>, <c>generate</c>.</summary>
 /// <param name="Data">Inline rows, all the same length.</param>
@@ -101,12 +108,15 @@ public sealed class StrideJsonConverter : JsonConverter<Stride>
 /// <param name="Node">Node that ran it.</param>
 /// <param name="Attempts">Worker starts (more than 1 only after a crash or restart).</param>
 /// <param name="Timing">Queue, compute and total times.</param>
-/// <param name="Result">Result summary once succeeded.</param>
+/// <param name="Result">Result summary once succeeded (a job with one kernel).</param>
 /// <param name="Error">Why it failed or was cancelled.</param>
+/// <param name="Results">A filter bank's results once succeeded, one per kernel in the order sent (absent for one-kernel jobs):
+/// <c>GET /convolutions/{id}/result?index=k</c> fetches one, <c>GET /convolutions/{id}/results</c> all as one .npy stack.</param>
 public sealed record ConvolutionJobResponse(
     string Id, JobStatus Status, DateTimeOffset SubmittedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
     NormalizedConvolution Request, string Method, string MethodReason, double MethodEstimateMs, string? Node, int Attempts,
-    JobTiming Timing, JobResultSummary? Result, string? Error)
+    JobTiming Timing, JobResultSummary? Result, string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<JobResultSummary>? Results = null)
 {
     /// <summary>Projects a stored record.</summary>
     public static ConvolutionJobResponse From(ConvolutionJobRecord r) => new(
@@ -117,7 +127,7 @@ public sealed record ConvolutionJobResponse(
             r.ComputeMs,
             r.FinishedAt is { } f ? (f - r.SubmittedAt).TotalMilliseconds : null,
             r.Stages),
-        r.Result, r.Error);
+        r.Result, r.Error, r.Results);
 }
 
 /// <summary>Job timings in milliseconds (null until known).</summary>
