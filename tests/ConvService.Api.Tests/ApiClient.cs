@@ -31,6 +31,20 @@ internal static class ApiClient
         return problem;
     }
 
+    /// <summary>
+    /// Posts <paramref name="slowBody"/> (which must still be queued or running after), then <paramref name="secondBody"/>
+    /// to <paramref name="path"/>; asserts the second gets 429 with Retry-After naming <paramref name="limit"/>, and cancels the first.
+    /// </summary>
+    public static async Task AssertSecondRefusedWith429Async(this HttpClient client, string path, string slowBody, string secondBody, string limit)
+    {
+        var slow = await client.PostAsync(path, Json(slowBody));
+        Assert.Equal(HttpStatusCode.Accepted, slow.StatusCode);
+        var refused = await client.PostAsync(path, Json(secondBody));
+        await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, limit);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        await client.DeleteAsync(slow.Headers.Location);
+    }
+
     public static async Task<JsonElement> SubmitAndWaitAsync(this HttpClient client, string body, int waitSeconds = 30)
     {
         var response = await client.PostAsync($"/convolutions?wait={waitSeconds}", Json(body));

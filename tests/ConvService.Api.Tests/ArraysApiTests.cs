@@ -181,13 +181,9 @@ public sealed class ArrayStoreEvictionTests
     {
         using var factory = new ConvServiceFactory().With("ConvService:Limits:MaxQueuedJobs", "1");
         using var client = factory.CreateClient();
-        var slow = await client.PostAsync("/convolutions", ApiClient.Json(
-            """{"image": {"generate": {"shape": [1500, 1500], "fill": "uniform"}}, "kernel": {"generate": {"shape": [41, 41]}}, "mode": "same", "method": "naive"}"""));
-        Assert.Equal(HttpStatusCode.Accepted, slow.StatusCode);
-        var refused = await client.PostAsync("/convolutions", ApiClient.Json("""{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}}"""));
-        await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, "MaxQueuedJobs");
-        Assert.NotNull(refused.Headers.RetryAfter);
-        await client.DeleteAsync(slow.Headers.Location);
+        await client.AssertSecondRefusedWith429Async("/convolutions",
+            """{"image": {"generate": {"shape": [1500, 1500], "fill": "uniform"}}, "kernel": {"generate": {"shape": [41, 41]}}, "mode": "same", "method": "naive"}""",
+            """{"image": {"data": [[1]]}, "kernel": {"data": [[1]]}}""", "MaxQueuedJobs");
     }
 
     [Fact]

@@ -391,6 +391,7 @@ public sealed class BadInputCorpusTests(ConvServiceFactory factory) : IClassFixt
         Add("png: bad colour type", Png(PngFile(2, 2, 5, 8, Zlib(new byte[16])), 400));
         Add("png: decompression bomb", Png(PngFile(4, 4, 0, 8, Zlib(new byte[16 << 20])), 400));
         Add("png: short image data", Png(PngFile(64, 64, 0, 8, Zlib(new byte[10])), 400));
+        Add("png: zlib preset dictionary", Png(PngFile(2, 2, 0, 8, [0x78, 0xBB, 0x00, 0x00, 0x00, 0x01, 0x63, 0x00, 0x00]), 400)); // FDICT: a ZLibException
         Add("png: corrupt zlib", Png(PngFile(2, 2, 0, 8, [0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0xFF]), 400));
         Add("png: bad row filter", Png(PngFile(2, 2, 0, 8, Zlib([9, 0, 0, 9, 0, 0])), 400));
         var badCrc = (byte[])png.Clone();
@@ -474,7 +475,7 @@ public sealed class BadInputCorpusTests(ConvServiceFactory factory) : IClassFixt
         return bytes.ToArray();
     }
 
-    private static byte[] Zlib(byte[] raw)
+    internal static byte[] Zlib(byte[] raw)
     {
         using var output = new MemoryStream();
         using (var z = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true)) z.Write(raw);
@@ -482,7 +483,7 @@ public sealed class BadInputCorpusTests(ConvServiceFactory factory) : IClassFixt
     }
 
     /// <summary>A PNG with the given IHDR and one IDAT, with correct CRCs (so only the lie under test is a lie).</summary>
-    private static byte[] PngFile(uint width, uint height, byte colorType, byte bitDepth, byte[] idat)
+    internal static byte[] PngFile(uint width, uint height, byte colorType, byte bitDepth, byte[] idat)
     {
         using var png = new MemoryStream();
         png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);

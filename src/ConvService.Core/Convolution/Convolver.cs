@@ -195,6 +195,24 @@ public static class Convolver
         return (geometry.OutputRows, geometry.OutputCols);
     }
 
+    /// <summary>
+    /// The working memory, in bytes, method 'fft' would allocate for these shapes (spectra and buffers; not the inputs
+    /// or the output), so a host can refuse a plan before it runs; throws <see cref="ConvolutionRefusedException"/>
+    /// where <see cref="Convolve2D(Array2D, Array2D, ConvolutionOptions, CancellationToken)"/> would.
+    /// </summary>
+    public static long FftWorkingBytes(int imageRows, int imageCols, int kernelRows, int kernelCols, ConvolutionOptions options)
+    {
+        var geometry = ConvolutionGeometry.Compute(imageRows, imageCols, kernelRows, kernelCols, options);
+        try
+        {
+            return Fft.FftConvolution.WorkingBytes(geometry, options.Boundary, options.Threads);
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue; // a transform length past int: no machine has the memory
+        }
+    }
+
     /// <summary>Runs <paramref name="method"/> on inputs already in geometry order; tests use it to force a path.</summary>
     internal static Array2D Execute(Array2D image, Array2D kernel, in ConvolutionGeometry geometry, in ConvolutionOptions options,
         ConvolutionMethod method, CancellationToken cancellationToken, Simd.VectorTier? tier = null, bool? paddedCopy = null,

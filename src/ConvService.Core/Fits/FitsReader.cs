@@ -212,7 +212,9 @@ public static class FitsReader
                 output.Write(chunk, 0, read);
             }
         }
-        catch (InvalidDataException e)
+        // InvalidDataException for corrupt data; ZLibException (an IOException, not InvalidDataException) for streams
+        // zlib itself refuses, such as one that asks for a preset dictionary.
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw new ArrayFormatException($"The gzip stream is corrupt ({e.Message}). Send the file again, or uncompressed.");
         }

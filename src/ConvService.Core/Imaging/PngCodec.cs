@@ -62,6 +62,19 @@ public static class PngCodec
     }
 
     /// <summary>
+    /// Reads the signature and IHDR (the first 33 bytes are enough) and checks the size against <paramref name="maxPixels"/>:
+    /// what <see cref="Decode"/> checks first, for a caller that has only the first bytes of a file yet.
+    /// </summary>
+    public static PngInfo CheckHeader(ReadOnlySpan<byte> png, long maxPixels)
+    {
+        var info = ReadInfo(png);
+        if (info.PixelCount > maxPixels || info.PixelCount > Array.MaxLength)
+            throw new ArrayTooLargeException(
+                $"The PNG is {info.Width}×{info.Height} = {info.PixelCount:N0} pixels, over the {maxPixels:N0}-pixel limit; downscale or crop it first.");
+        return info;
+    }
+
+    /// <summary>
     /// Decodes a PNG into a Height × Width array: raw sample values for grayscale, BT.601 luma for colour
     /// (alpha ignored). Throws <see cref="ArrayTooLargeException"/> when width × height exceeds
     /// <paramref name="maxPixels"/>, before anything is inflated, and <see cref="ArrayFormatException"/>
@@ -69,10 +82,7 @@ public static class PngCodec
     /// </summary>
     public static Array2D Decode(ReadOnlySpan<byte> png, long maxPixels)
     {
-        var info = ReadInfo(png);
-        if (info.PixelCount > maxPixels || info.PixelCount > Array.MaxLength)
-            throw new ArrayTooLargeException(
-                $"The PNG is {info.Width}×{info.Height} = {info.PixelCount:N0} pixels, over the {maxPixels:N0}-pixel limit; downscale or crop it first.");
+        var info = CheckHeader(png, maxPixels);
 
         var layout = new Layout(info);
         long expected = layout.RawLength();
@@ -263,7 +273,9 @@ public static class PngCodec
                 throw new ArrayFormatException(
                     $"The PNG's image data inflates to more than the {expected} bytes its header allows (corrupt, or a decompression bomb); {ReExport}.");
         }
-        catch (InvalidDataException e)
+        // InvalidDataException for corrupt data; ZLibException (an IOException, not InvalidDataException) for streams zlib
+        // refuses outright, such as one whose header asks for a preset dictionary (FDICT), which PNG forbids.
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw new ArrayFormatException($"The PNG's compressed image data is corrupt ({e.Message}); {ReExport}.");
         }

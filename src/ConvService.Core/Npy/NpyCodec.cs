@@ -54,6 +54,21 @@ public static class NpyCodec
     }
 
     /// <summary>
+    /// Validates the header from the first bytes of a file, as <see cref="ReadHeader"/> does; false when
+    /// <paramref name="prefix"/> is too short to hold the whole header (the check then waits for the full file).
+    /// </summary>
+    public static bool TryCheckHeader(ReadOnlySpan<byte> prefix, long maxBytes)
+    {
+        if (prefix.Length < 12) return false;
+        int version = ParseVersion(prefix);
+        long end = version == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..]) : 12 + (long)BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
+        if (end > prefix.Length) return false;
+        using var stream = new MemoryStream(prefix[..(int)end].ToArray(), writable: false);
+        ReadHeader(stream, maxBytes);
+        return true;
+    }
+
+    /// <summary>
     /// Reads a whole .npy array from <paramref name="stream"/>, which must end right after the data.
     /// Short reads are handled; the array is allocated only after the header passed every check, and for
     /// seekable streams only after the remaining length matched the header exactly.

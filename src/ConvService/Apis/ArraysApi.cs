@@ -3,6 +3,7 @@ using ConvService.Core.Arrays;
 using ConvService.Core.Fits;
 using ConvService.Core.Imaging;
 using ConvService.Core.Npy;
+using ConvService.Extensions;
 using ConvService.Http;
 using ConvService.Jobs;
 using ConvService.Options;
@@ -36,12 +37,13 @@ public static class ArraysApi
     /// <summary>Stores an uploaded array; the same content always gets the same id.</summary>
     public static async Task<Created<StoredArrayInfo>> UploadAsync(
         HttpRequest request, [AsParameters] HduQuery query, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
-        CancellationToken cancellationToken)
+        UploadBudget budget, CancellationToken cancellationToken)
     {
         var limits = options.Value.Limits;
         long maxBytes = limits.MaxImagePixels * sizeof(double);
         Array2D array;
         FitsHeader? fitsHeader = null;
+        bool charged = false; // against the client's upload budget (UploadBudget)
         if (query.Hdu is not null && !FitsContent.IsFits(request))
             throw RequestRejectedException.BadRequest($"?hdu= picks an HDU of a FITS upload, but this body is '{request.ContentType ?? "(no content type)"}'. Send Content-Type: application/fits, or drop ?hdu=.");
         if (FitsContent.IsFits(request))
@@ -56,13 +58,19 @@ public static class ArraysApi
         }
         else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Npy) || RequestBody.MediaTypeIs(request.ContentType, "application/npy"))
         {
-            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
+            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken,
+                prefix => NpyCodec.TryCheckHeader(prefix, maxBytes)); // 413/415/400 from the header, before the data arrives
             array = NpyCodec.Read(bytes, maxBytes);
         }
         else if (RequestBody.MediaTypeIs(request.ContentType, ArrayFormats.Png))
         {
-            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
-            array = PngCodec.Decode(bytes, limits.MaxImagePixels); // checks IHDR against the limit before inflating
+            // IHDR is checked (size limit, then the client's upload budget) as soon as the first bytes arrive: a refused
+            // PNG is neither read whole nor inflated.
+            var client = SecurityExtensions.ClientName(request.HttpContext);
+            var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken,
+                prefix => budget.Charge(client, PngCodec.CheckHeader(prefix, limits.MaxImagePixels).PixelCount * sizeof(double)));
+            charged = true;
+            array = PngCodec.Decode(bytes, limits.MaxImagePixels);
         }
         else
         {
@@ -71,6 +79,7 @@ public static class ArraysApi
         }
         if (array.IsEmpty)
             throw RequestRejectedException.BadRequest($"The array is {array.Rows}×{array.Cols}: send at least one row and one column.");
+        if (!charged) budget.Charge(SecurityExtensions.ClientName(request.HttpContext), array.Length * sizeof(double));
         var info = await arrays.PutAsync(array, cancellationToken);
         if (fitsHeader is not null) await headers.PutAsync(info.Id, fitsHeader.Text, cancellationToken); // capped by MaxFitsHeaderBytes on the way in
         return TypedResults.Created($"/arrays/{info.Id}", info);

@@ -37,80 +37,131 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         var settings = ConvolutionSubmitter.ParseSettings(
             new ConvolutionRequest(null, null, request.Mode, request.Boundary, request.FillValue, request.Stride ?? new Stride(5, 5), request.Method));
 
+        // Every input is checked and its shape learnt first; nothing is generated or stored until the whole benchmark
+        // is known to fit, so a refused benchmark leaves nothing in the array store.
         var imageSpec = request.Image ?? new BenchmarkImageSpec();
-        NormalizedBenchmarkImage image;
+        PendingInput imageInput;
         if (imageSpec.ArrayId is not null)
         {
             if (imageSpec.Shape is not null || imageSpec.Fill is not null || imageSpec.Seed is not null)
                 throw RequestRejectedException.BadRequest("'image' has an arrayId and generator fields: give either {\"arrayId\": \"...\"} or {\"shape\", \"fill\", \"seed\"}.");
-            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, cancellationToken);
-            image = new NormalizedBenchmarkImage(stored.Shape, null, null, stored.ArrayId);
+            imageInput = await submitter.InspectAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, cancellationToken);
         }
         else
         {
             var spec = new GenerateSpec(imageSpec.Shape ?? [3000, 3000], imageSpec.Fill ?? "zeros", imageSpec.Seed ?? 0);
-            var stored = await submitter.ResolveAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, cancellationToken);
-            image = new NormalizedBenchmarkImage(stored.Shape, stored.Generate!.Fill, spec.Seed, stored.ArrayId);
+            imageInput = await submitter.InspectAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, cancellationToken);
         }
 
         var kernelSpec = request.Kernel ?? new BenchmarkKernelSpec();
-        NormalizedBenchmarkKernels kernels;
-        Func<Task>? generateRest = null;
+        PendingInput kernelInput;
+        int count;
+        int? kernelSeed = null;
+        string? kernelFill = null;
         if (kernelSpec.ArrayId is not null)
         {
             if (kernelSpec.Shape is not null || kernelSpec.Fill is not null || kernelSpec.Seed is not null)
                 throw RequestRejectedException.BadRequest("'kernel' has an arrayId and generator fields: give either {\"arrayId\": \"...\", \"count\": n} or {\"shape\", \"count\", \"seed\", \"fill\"}.");
-            int count = InRange(kernelSpec.Count ?? 1, 1, 1024, "kernel.count");
-            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, cancellationToken);
-            kernels = new NormalizedBenchmarkKernels(stored.Shape, count, null, null, Enumerable.Repeat(stored.ArrayId, count).ToArray());
+            count = InRange(kernelSpec.Count ?? 1, 1, 1024, "kernel.count");
+            kernelInput = await submitter.InspectAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, cancellationToken);
         }
         else
         {
-            int count = InRange(kernelSpec.Count ?? Environment.ProcessorCount, 1, 1024, "kernel.count");
-            int seed = kernelSpec.Seed ?? 0;
-            string fill = RequestParsing.Word(RequestParsing.ParseFill(kernelSpec.Fill ?? "normal"));
-            int[] shape = kernelSpec.Shape ?? [4, 4];
-            var ids = new string[count];
-            // Only filter 0 is generated before the budget check: it validates the spec and fixes the shape the plan
-            // needs. The rest wait until the benchmark is known to fit, so 1024 one-megapixel filters (8 GB) of a run
-            // that is refused anyway are never generated.
-            var first = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, seed)), "kernel", limits.MaxKernelPixels, cancellationToken);
-            ids[0] = first.ArrayId;
-            shape = first.Shape;
-            kernels = new NormalizedBenchmarkKernels(shape, count, seed, fill, ids);
+            count = InRange(kernelSpec.Count ?? Environment.ProcessorCount, 1, 1024, "kernel.count");
+            kernelSeed = kernelSpec.Seed ?? 0;
+            kernelFill = RequestParsing.Word(RequestParsing.ParseFill(kernelSpec.Fill ?? "normal"));
+            kernelInput = await submitter.InspectAsync(new ArraySource(Generate: new GenerateSpec(kernelSpec.Shape ?? [4, 4], kernelFill, kernelSeed.Value)),
+                "kernel", limits.MaxKernelPixels, cancellationToken);
+        }
+        int[] imageShape = imageInput.Unstored.Shape, kernelShape = kernelInput.Unstored.Shape;
+
+        var choice = submitter.Plan(settings.For(imageInput.Unstored, kernelInput.Unstored));
+        var budget = Budget(limits, imageShape, kernelShape, count, iterations, repetitions + warmup, strategies, settings, choice);
+        double estimatedSeconds = budget.Seconds;
+        // Image and filters stay pinned in the array store for the whole run, so together they must fit its budget.
+        long inputBytes = ((long)imageShape[0] * imageShape[1] + (long)count * kernelShape[0] * kernelShape[1]) * sizeof(double);
+        if (kernelSeed is not null && inputBytes > limits.ArrayStoreBytes / 2)
+            throw RequestRejectedException.Unprocessable(
+                $"The image and {count} generated filters need {inputBytes:N0} bytes, over half the array store ({limits.ArrayStoreBytes:N0} bytes, " +
+                "ConvService:Limits:ArrayStoreBytes), which must also hold results. Use fewer or smaller filters, or a smaller image.");
+
+        // The generated filters all count (filter 0 stands for their shape); a filter given by id is pinned once.
+        var pinned = new List<ArrayReference> { imageInput.Unstored };
+        for (int i = 0; i < (kernelSeed is null ? 1 : count); i++) pinned.Add(kernelSeed is null ? kernelInput.Unstored : kernelInput.Unstored with { ArrayId = "" });
+        submitter.EnsurePinRoom(pinned);
+
+        // Within budget: now store (or generate) the image and the filters. Filter i uses seed + i, as the tutorial
+        // draws num_cpus independent normal filters.
+        var storedImage = await imageInput.StoreAsync(cancellationToken);
+        var image = new NormalizedBenchmarkImage(storedImage.Shape, storedImage.Generate?.Fill, storedImage.Generate?.Seed, storedImage.ArrayId);
+        var ids = new string[count];
+        ids[0] = (await kernelInput.StoreAsync(cancellationToken)).ArrayId;
+        var kernels = new NormalizedBenchmarkKernels(kernelShape, count, kernelSeed, kernelFill, ids);
+        Func<Task>? generateRest = null;
+        if (kernelSeed is { } seed)
             generateRest = async () =>
             {
                 for (int i = 1; i < count; i++)
                 {
-                    // Filter i uses seed + i, as the tutorial draws num_cpus independent normal filters.
-                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
+                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(kernelShape, kernelFill!, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
                     ids[i] = stored.ArrayId;
                 }
             };
-        }
+        else
+            for (int i = 1; i < count; i++) ids[i] = ids[0];
 
         var jobShape = settings.For(
             new ArrayReference(image.ArrayId, image.Shape, "arrayId"), new ArrayReference(kernels.ArrayIds[0], kernels.Shape, "arrayId"));
-        var choice = submitter.Plan(jobShape);
-
         var plan = new NormalizedBenchmark(image, kernels, iterations, jobShape.Mode, jobShape.Boundary, jobShape.FillValue,
             jobShape.Stride, jobShape.Method, strategies, repetitions, warmup);
-        double estimatedSeconds = choice.EstimatedMs * plan.ConvolutionsPerRun * (repetitions + warmup) * strategies.Length / 1000.0;
-        if (estimatedSeconds > limits.MaxBenchmarkSeconds)
-            throw RequestRejectedException.Unprocessable(
-                $"This benchmark is estimated at {estimatedSeconds:F0} s of compute ({plan.ConvolutionsPerRun:N0} convolutions × {repetitions + warmup} rounds × {strategies.Length} strategies, " +
-                $"~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}), over the budget of {limits.MaxBenchmarkSeconds:N0} s " +
-                "(ConvService:Limits:MaxBenchmarkSeconds). Lower iterations, repetitions or the image size, use a larger stride, or run fewer strategies.");
-
-        // Image and filters stay pinned in the array store for the whole run, so together they must fit its budget.
-        long inputBytes = ((long)image.Shape[0] * image.Shape[1] + (long)kernels.Count * kernels.Shape[0] * kernels.Shape[1]) * sizeof(double);
-        if (kernels.Seed is not null && inputBytes > limits.ArrayStoreBytes / 2)
-            throw RequestRejectedException.Unprocessable(
-                $"The image and {kernels.Count} generated filters need {inputBytes:N0} bytes, over half the array store ({limits.ArrayStoreBytes:N0} bytes, " +
-                "ConvService:Limits:ArrayStoreBytes), which must also hold results. Use fewer or smaller filters, or a smaller image.");
 
         if (generateRest is not null) await generateRest();
         return (plan, choice, estimatedSeconds);
+    }
+
+    /// <summary>What a benchmark is estimated to cost: compute seconds (with per-job overhead), Hangfire jobs and bytes.</summary>
+    public readonly record struct BenchmarkBudget(double Seconds, long HangfireJobs, long Bytes);
+
+    /// <summary>
+    /// Estimates a benchmark on every axis that can sink a node and refuses (422, naming what to shrink) what is over a
+    /// limit: compute (the cost model's convolution time plus <see cref="LimitsOptions.PerJobOverheadMs"/> for every
+    /// Hangfire job: 10⁸ tiny convolutions cost nothing to convolve and hours to schedule), the count of Hangfire
+    /// jobs (<see cref="LimitsOptions.MaxBenchmarkJobs"/>), and memory: the pinned inputs, plus per worker one output,
+    /// its digest and, for FFT, the spectra (<see cref="LimitsOptions.MaxBenchmarkBytes"/>).
+    /// </summary>
+    public static BenchmarkBudget Budget(LimitsOptions limits, int[] imageShape, int[] kernelShape, int kernelCount, int iterations, int rounds,
+        string[] strategies, ConvolutionSettings settings, MethodChoice choice)
+    {
+        long convolutionsPerRun = (long)iterations * kernelCount;
+        // hangfire runs one job per convolution, hangfire-fused one per iteration (its bank holds every filter).
+        long hangfireJobs = ((Array.IndexOf(strategies, "hangfire") >= 0 ? convolutionsPerRun : 0)
+            + (Array.IndexOf(strategies, "hangfire-fused") >= 0 ? iterations : 0)) * rounds;
+        bool hangfire = hangfireJobs > 0;
+        double seconds = (choice.EstimatedMs * convolutionsPerRun * rounds * strategies.Length + hangfireJobs * limits.PerJobOverheadMs) / 1000.0;
+        string what = $"{convolutionsPerRun:N0} convolutions ({iterations:N0} iterations × {kernelCount} filters) × {rounds} rounds × {strategies.Length} strategies";
+        if (hangfireJobs > limits.MaxBenchmarkJobs)
+            throw RequestRejectedException.Unprocessable(
+                $"The hangfire strategies would enqueue {hangfireJobs:N0} jobs ({what}), over the limit of {limits.MaxBenchmarkJobs:N0} " +
+                "(ConvService:Limits:MaxBenchmarkJobs). Lower iterations, kernel.count or repetitions, or drop the hangfire strategies.");
+        if (seconds > limits.MaxBenchmarkSeconds)
+            throw RequestRejectedException.Unprocessable(
+                $"This benchmark is estimated at {seconds:F0} s ({what}, ~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}" +
+                (hangfire ? $", plus {limits.PerJobOverheadMs:G3} ms of scheduling per Hangfire job (ConvService:Limits:PerJobOverheadMs)" : "") +
+                $"), over the budget of {limits.MaxBenchmarkSeconds:N0} s (ConvService:Limits:MaxBenchmarkSeconds). " +
+                "Lower iterations, repetitions, kernel.count or the image size, use a larger stride, or run fewer strategies.");
+
+        var options = RequestParsing.ToCoreOptions(settings.For(new ArrayReference("", imageShape, "arrayId"), new ArrayReference("", kernelShape, "arrayId")), settings.Method);
+        var (outRows, outCols) = Convolver.OutputShape(imageShape[0], imageShape[1], kernelShape[0], kernelShape[1], options);
+        long perWorker = (long)outRows * outCols * sizeof(double)
+            + (choice.Method == ConvolutionMethod.Fft ? Convolver.FftWorkingBytes(imageShape[0], imageShape[1], kernelShape[0], kernelShape[1], options with { Threads = 1 }) : 0);
+        long inputBytes = ((long)imageShape[0] * imageShape[1] + (long)kernelCount * kernelShape[0] * kernelShape[1]) * sizeof(double);
+        long bytes = inputBytes + Environment.ProcessorCount * perWorker;
+        if (bytes > limits.MaxBenchmarkBytes)
+            throw RequestRejectedException.Unprocessable(
+                $"This benchmark needs about {bytes:N0} bytes: {inputBytes:N0} of image and {kernelCount} filters, plus {perWorker:N0} per worker " +
+                $"(output{(choice.Method == ConvolutionMethod.Fft ? " and FFT spectra" : "")}) × {Environment.ProcessorCount} workers; the limit is {limits.MaxBenchmarkBytes:N0} " +
+                "(ConvService:Limits:MaxBenchmarkBytes). Use fewer or smaller filters, a smaller image, or a stride.");
+        return new BenchmarkBudget(seconds, hangfireJobs, bytes);
     }
 
     /// <summary>The convolution every benchmark run performs (with filter 0; the runner substitutes each filter).</summary>

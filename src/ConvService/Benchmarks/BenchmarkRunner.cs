@@ -300,35 +300,54 @@ public sealed class BenchmarkRunner(
     /// with the image stored once and referenced by id; with <paramref name="fused"/>, one job per iteration whose filter bank
     /// holds every filter. The clock stops when the last result is stored.
     /// </summary>
+    /// <remarks>
+    /// Jobs go in through a window: at most <see cref="Window"/> of this benchmark's jobs are queued at once, and none
+    /// is enqueued while the queue is at <see cref="LimitsOptions.MaxQueuedJobs"/>, so a benchmark never takes the
+    /// queue from users (they would get 429) and its job records and results never pile up: each job is read and
+    /// forgotten as it finishes. The window keeps every worker busy (several jobs per worker are queued), so the
+    /// measurement is the same as enqueueing everything first. Cancellation is checked before every enqueue.
+    /// </remarks>
     private async Task<RunMeasurement> RunHangfireAsync(string benchmarkId, ConvolutionJobRecord template, NormalizedBenchmark plan,
         StrongBox progress, CancellationToken cancellationToken, bool fused = false)
     {
         int n = plan.ConvolutionsPerRun, perJob = fused ? plan.Kernel.Count : 1;
-        var ids = new string[n / perJob];
+        var ids = new string?[n / perJob];
+        int window = Window(HangfireWorkers(), _options.Limits.MaxQueuedJobs);
         // The method was planned once for the benchmark; every job carries that plan.
         var choice = new MethodChoice(RequestParsing.ParseMethod(template.Method), template.MethodReason, template.MethodEstimateMs);
         ArrayReference Filter(int f) => template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[f] };
         var bank = fused ? Enumerable.Range(0, plan.Kernel.Count).Select(Filter).ToArray() : null;
+        var compute = new double[n];
+        var checksums = new string[n];
+        var stages = new JobStages[n];
+        var queueWait = new double[n];
+        var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
+        double enqueueMs = 0;
+        int next = 0; // next job to enqueue; jobs [j, next) are outstanding
         long start = Stopwatch.GetTimestamp();
         try
         {
             for (int j = 0; j < ids.Length; j++)
             {
-                var request = template.Request with { Kernel = Filter(j % plan.Kernel.Count), Kernels = bank };
-                var record = await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken);
-                ids[j] = record.Id;
-            }
-            double enqueueMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            var compute = new double[n];
-            var checksums = new string[n];
-            var stages = new JobStages[n];
-            var queueWait = new double[n];
-            var nodes = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int j = 0; j < ids.Length; j++)
-            {
-                var done = await lifecycle.WaitAsync(ids[j], TimeSpan.FromHours(1), cancellationToken);
+                while (next < ids.Length && next - j < window)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (await jobs.CountActiveAsync(cancellationToken) >= _options.Limits.MaxQueuedJobs)
+                    {
+                        if (next > j) break; // wait for one of ours to finish first
+                        await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken); // users' jobs fill the queue: wait for room
+                        continue;
+                    }
+                    var request = template.Request with { Kernel = Filter(next % plan.Kernel.Count), Kernels = bank };
+                    long enqueueStart = Stopwatch.GetTimestamp();
+                    ids[next] = (await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken)).Id;
+                    enqueueMs += Stopwatch.GetElapsedTime(enqueueStart).TotalMilliseconds;
+                    next++;
+                }
+                string id = ids[j]!;
+                var done = await lifecycle.WaitAsync(id, TimeSpan.FromHours(1), cancellationToken);
                 if (done is not { Status: JobStatus.Succeeded, Stages: { } st } || (fused ? done.Results?.Count != perJob : done.Result?.Checksum is null))
-                    throw new InvalidOperationException($"Benchmark convolution job {ids[j]} ended {done?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {done?.Error}");
+                    throw new InvalidOperationException($"Benchmark convolution job {id} ended {done?.Status.ToString().ToLowerInvariant() ?? "deleted"}: {done?.Error}");
                 // A bank job's stages are shared evenly by its outputs, so the breakdown stays per convolution.
                 var share = new JobStages(st.MarkRunningMs / perJob, st.LoadInputsMs / perJob, st.ConvolveMs / perJob, st.SummarizeMs / perJob, st.StoreMs / perJob);
                 for (int f = 0; f < perJob; f++)
@@ -336,13 +355,15 @@ public sealed class BenchmarkRunner(
                     int i = j * perJob + f;
                     compute[i] = (done.ComputeMs ?? 0) / perJob;
                     checksums[i] = (fused ? done.Results![f].Checksum : done.Result!.Checksum)
-                        ?? throw new InvalidOperationException($"Benchmark convolution job {ids[j]} has a result without a checksum.");
+                        ?? throw new InvalidOperationException($"Benchmark convolution job {id} has a result without a checksum.");
                     stages[i] = share;
                     queueWait[i] = done.StartedAt is { } s ? (s - done.SubmittedAt).TotalMilliseconds : 0;
                 }
                 string node = done.Node ?? "unknown";
                 nodes[node] = nodes.GetValueOrDefault(node) + perJob;
                 Interlocked.Add(ref progress.Completed, perJob);
+                await ForgetAsync(id);
+                ids[j] = null;
             }
             // Waiting in submission order can only observe the last completion late, never early: the wall clock is honest.
             double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -350,15 +371,24 @@ public sealed class BenchmarkRunner(
         }
         finally
         {
-            // Benchmark jobs are measurement, not user jobs: cancel stragglers, then forget the records.
+            // Benchmark jobs are measurement, not user jobs: cancel stragglers (a failed or cancelled run), then forget the records.
             foreach (var id in ids)
-            {
-                if (id is null) continue;
-                var (outcome, _) = await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
-                if (outcome == DeleteOutcome.Cancelled) await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
-            }
+                if (id is not null) await ForgetAsync(id);
         }
     }
+
+    /// <summary>Deletes a benchmark job's record and result (cancelling it first when it has not finished).</summary>
+    private async Task ForgetAsync(string id)
+    {
+        var (outcome, _) = await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
+        if (outcome == DeleteOutcome.Cancelled) await lifecycle.CancelOrDeleteAsync(id, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The hangfire strategy's jobs queued at once: four per worker keep every worker fed while the benchmark reads
+    /// results, and never more than half of <see cref="LimitsOptions.MaxQueuedJobs"/>, so users keep room.
+    /// </summary>
+    internal static int Window(int workers, int maxQueuedJobs) => Math.Max(1, Math.Min(4 * Math.Max(workers, 1), maxQueuedJobs / 2));
 
     private static StrategyResult Summarize(string strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
     {

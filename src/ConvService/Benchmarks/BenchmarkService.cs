@@ -1,19 +1,25 @@
 using ConvService.Core.Convolution;
 using ConvService.Jobs;
+using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
 using Hangfire.Common;
+using Microsoft.Extensions.Options;
 
 namespace ConvService.Benchmarks;
 
 /// <summary>Submits, waits for, cancels and deletes benchmarks.</summary>
 public sealed class BenchmarkService(
-    BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time)
+    BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time,
+    IOptions<ConvServiceOptions> options)
 {
     /// <summary>Plans, records and enqueues a benchmark.</summary>
     public async Task<BenchmarkReport> SubmitAsync(BenchmarkRequest request, CancellationToken cancellationToken)
     {
+        // Checked before the plan stores any input, and again after (planning can take a while for generated inputs).
+        await EnsureRoomAsync(cancellationToken);
         var (plan, choice, estimatedSeconds) = await planner.PrepareAsync(request, cancellationToken);
+        await EnsureRoomAsync(cancellationToken);
         var now = time.GetUtcNow();
         var report = new BenchmarkReport
         {
@@ -40,6 +46,18 @@ public sealed class BenchmarkService(
             });
         var (updated, _) = await benchmarks.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
         return updated ?? report;
+    }
+
+    /// <summary>Refuses with 429 and Retry-After when <see cref="LimitsOptions.MaxQueuedBenchmarks"/> are queued or running.</summary>
+    private async Task EnsureRoomAsync(CancellationToken cancellationToken)
+    {
+        int max = options.Value.Limits.MaxQueuedBenchmarks;
+        int active = await benchmarks.CountActiveAsync(cancellationToken);
+        if (active >= max)
+            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Benchmark queue full",
+                $"{active} benchmarks are queued or running and the limit is {max} (ConvService:Limits:MaxQueuedBenchmarks); benchmarks run one at a time. " +
+                "Retry after the running one finishes (GET /benchmarks shows them), or cancel one with DELETE /benchmarks/{id}.",
+                TimeSpan.FromSeconds(30));
     }
 
     /// <summary>The report with live progress when it runs on this node.</summary>

@@ -34,6 +34,7 @@ public static class ConvServiceExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JobSignals>();
+        services.AddSingleton<UploadBudget>();
         services.AddSingleton<ConvolutionSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();

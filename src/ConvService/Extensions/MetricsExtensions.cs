@@ -36,6 +36,15 @@ public static class MetricsExtensions
     {
         var registry = app.Services.GetRequiredService<CollectorRegistry>();
         app.Services.GetRequiredService<IJobMetrics>(); // create the job series now, so /metrics lists them before the first job
+        // prometheus-net labels requests by their raw method, and any token is a valid HTTP method: `curl -X RANDOM123`
+        // would add series without bound (and "get", "Get"… would each be one). Standard methods are put in their
+        // canonical spelling, which routing matches anyway (case-insensitively), and every other token becomes OTHER
+        // before the metrics see it; no endpoint serves such a method, so the answer is the same 404/405 as before.
+        app.Use((context, next) =>
+        {
+            context.Request.Method = MetricMethod(context.Request.Method);
+            return next(context);
+        });
         app.UseHttpMetrics(options =>
         {
             // Exact status codes are kept (429 and 401 matter apart from 400). The endpoint label is the route
@@ -59,4 +68,20 @@ public static class MetricsExtensions
         app.MapMetrics("/metrics", registry).WithTags("Operations").WithSummary("Prometheus metrics (text exposition format).");
         return app;
     }
+
+    /// <summary>The method label of every request whose method is not one of RFC 9110's (and PATCH).</summary>
+    public const string OtherMethod = "OTHER";
+
+    /// <summary>The fixed label set: a standard method in canonical spelling, or <see cref="OtherMethod"/>.</summary>
+    public static string MetricMethod(string method) =>
+        HttpMethods.IsGet(method) ? HttpMethods.Get
+        : HttpMethods.IsHead(method) ? HttpMethods.Head
+        : HttpMethods.IsPost(method) ? HttpMethods.Post
+        : HttpMethods.IsPut(method) ? HttpMethods.Put
+        : HttpMethods.IsDelete(method) ? HttpMethods.Delete
+        : HttpMethods.IsPatch(method) ? HttpMethods.Patch
+        : HttpMethods.IsOptions(method) ? HttpMethods.Options
+        : HttpMethods.IsTrace(method) ? HttpMethods.Trace
+        : HttpMethods.IsConnect(method) ? HttpMethods.Connect
+        : OtherMethod;
 }

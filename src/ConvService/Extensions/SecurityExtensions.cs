@@ -62,10 +62,7 @@ public static class SecurityExtensions
 
         var services = context.RequestServices;
         var limits = services.GetRequiredService<IOptions<ConvServiceOptions>>().Value.RateLimits;
-        int keyIndex = services.GetRequiredService<ApiKeyRing>().MatchHeader(context);
-        // The key's index, not the key, names the partition: no secret is kept in the limiter's dictionary.
-        string partition = keyIndex >= 0 ? "key:" + keyIndex : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-        return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+        return RateLimitPartition.GetTokenBucketLimiter(ClientName(context), _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = limits.Burst,
             TokensPerPeriod = limits.PermitsPerSecond,
@@ -73,6 +70,16 @@ public static class SecurityExtensions
             QueueLimit = 0, // refuse at once with Retry-After rather than hold connections open
             AutoReplenishment = true,
         });
+    }
+
+    /// <summary>
+    /// Who a request is from, for per-client budgets: its API key's index when it sends a valid key, else its IP. The
+    /// key's index, not the key, names the client: no secret is kept in a limiter's dictionary.
+    /// </summary>
+    public static string ClientName(HttpContext context)
+    {
+        int keyIndex = context.RequestServices.GetRequiredService<ApiKeyRing>().MatchHeader(context);
+        return keyIndex >= 0 ? "key:" + keyIndex : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
     }
 
     /// <summary>How often PartitionedRateLimiter replenishes its token buckets (its internal timer).</summary>

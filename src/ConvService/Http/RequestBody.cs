@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ConvService.Options;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace ConvService.Http;
 
@@ -21,6 +24,20 @@ public static class RequestBody
         // 1e400 parses to Infinity, which no computation wants and no JSON response can carry back (a 500 later).
         Converters = { new FiniteDoubleConverter() },
     };
+
+    private static readonly ConcurrentDictionary<long, JsonSerializerOptions> StrictJsonByLimit = new();
+
+    /// <summary>
+    /// <see cref="StrictJson"/> with inline arrays (<c>double[][]</c>) counted as they are read against the host's
+    /// largest array limit (<see cref="JsonRowsConverter"/>); one options instance per limit, as System.Text.Json caches
+    /// its metadata per instance.
+    /// </summary>
+    private static JsonSerializerOptions StrictJsonFor(LimitsOptions? limits)
+    {
+        if (limits is null) return StrictJson;
+        long maxValues = Math.Max(limits.MaxImagePixels, limits.MaxKernelPixels);
+        return StrictJsonByLimit.GetOrAdd(maxValues, static max => new JsonSerializerOptions(StrictJson) { Converters = { new JsonRowsConverter(max) } });
+    }
 
     /// <summary>True when the request says it carries JSON.</summary>
     public static bool IsJson(HttpRequest request) =>
@@ -44,7 +61,13 @@ public static class RequestBody
         T? value;
         try
         {
-            value = await JsonSerializer.DeserializeAsync<T>(request.Body, StrictJson, cancellationToken);
+            // The body is read first (within MaxRequestBytes, as it arrives) and parsed from memory: streaming
+            // deserialization reads a custom converter's whole value ahead into a buffer that doubles as it goes, so a
+            // 128 MiB array cost ~384 MiB of buffers before JsonRowsConverter could count a value.
+            var limits = request.HttpContext.RequestServices.GetService<IOptions<ConvServiceOptions>>()?.Value.Limits;
+            var body = await ReadBytesAsync(request, limits?.MaxRequestBytes ?? long.MaxValue, cancellationToken);
+            // A UTF-8 byte-order mark is skipped, as the streaming reader did (the span reader refuses it).
+            value = JsonSerializer.Deserialize<T>(body.AsSpan(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), StrictJsonFor(limits));
         }
         // Whitespace-only bodies (and a lone byte-order mark) are empty too, whatever position the reader stopped at.
         catch (JsonException e) when (e.Path is "$" && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
@@ -54,35 +77,56 @@ public static class RequestBody
         return value ?? throw RequestRejectedException.BadRequest($"The request body is JSON null. Send a JSON object like {example}.");
     }
 
-    /// <summary>Reads the whole body as bytes, refusing more than <paramref name="maxBytes"/>.</summary>
-    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole body as bytes, refusing more than <paramref name="maxBytes"/>. Memory follows the bytes that
+    /// have arrived, never the Content-Length a client declares: the buffer starts at 64 KiB and doubles as data
+    /// comes, so eight slow clients each declaring 128 MiB hold kilobytes, not a gigabyte, while they trickle.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="checkPrefix"/>, when given, sees the first 64 KiB (or the whole body if shorter) as soon as they
+    /// have arrived, and may throw: a file's header (.npy, PNG) is refused before the rest of a large body is read.
+    /// </remarks>
+    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken, PrefixCheck? checkPrefix = null)
     {
-        if (request.ContentLength is { } declared)
+        long? declared = request.ContentLength;
+        if (declared > maxBytes) throw TooLarge(maxBytes);
+        long limit = declared ?? maxBytes;
+        var buffer = new byte[(int)Math.Clamp(limit, 1, InitialBufferBytes)];
+        long filled = 0;
+        while (true)
         {
-            if (declared > maxBytes) throw TooLarge(maxBytes);
-            var buffer = new byte[declared];
-            try
+            if (filled == buffer.Length)
             {
-                await request.Body.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (filled >= limit)
+                {
+                    // Full at the limit: a declared length is complete; an undeclared body must end here.
+                    if (declared is not null || await request.Body.ReadAsync(new byte[1], cancellationToken) == 0) break;
+                    throw TooLarge(maxBytes);
+                }
+                Array.Resize(ref buffer, (int)Math.Min(limit, Math.Max(2L * buffer.Length, InitialBufferBytes)));
             }
-            catch (EndOfStreamException)
+            int read = await request.Body.ReadAsync(buffer.AsMemory((int)filled), cancellationToken);
+            if (read == 0) break;
+            filled += read;
+            if (checkPrefix is not null && filled >= Math.Min(limit, InitialBufferBytes))
             {
-                // Kestrel refuses such a body itself; other servers (and test hosts) end the stream early instead.
-                throw RequestRejectedException.BadRequest(
-                    $"The request body ended before the {declared:N0} bytes its Content-Length declares: send the complete body with a Content-Length that matches it.");
+                checkPrefix(buffer.AsSpan(0, (int)filled));
+                checkPrefix = null;
             }
-            return buffer;
         }
-        using var copy = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (copy.Length + read > maxBytes) throw TooLarge(maxBytes);
-            copy.Write(chunk, 0, read);
-        }
-        return copy.ToArray();
+        checkPrefix?.Invoke(buffer.AsSpan(0, (int)filled)); // a body shorter than it declared, or empty
+        if (declared is { } length && filled < length)
+            // Kestrel refuses such a body itself; other servers (and test hosts) end the stream early instead.
+            throw RequestRejectedException.BadRequest(
+                $"The request body ended before the {length:N0} bytes its Content-Length declares: send the complete body with a Content-Length that matches it.");
+        if (filled < buffer.Length) Array.Resize(ref buffer, (int)filled);
+        return buffer;
     }
+
+    private const int InitialBufferBytes = 64 * 1024;
+
+    /// <summary>Checks the first bytes of a body (see <see cref="ReadBytesAsync"/>); throws to refuse it.</summary>
+    public delegate void PrefixCheck(ReadOnlySpan<byte> prefix);
 
     /// <summary>The 413 problem for a body over the limit.</summary>
     public static RequestRejectedException TooLarge(long maxBytes) => RequestRejectedException.TooLarge(
@@ -154,4 +198,64 @@ public sealed class FiniteDoubleConverter : JsonConverter<double>
         if (double.IsFinite(value)) writer.WriteNumberValue(value);
         else writer.WriteNullValue();
     }
+}
+
+/// <summary>
+/// Reads an inline array (<c>[[...], ...]</c>) counting values and rows as it goes, and refuses (413) once they pass
+/// the limit, instead of letting the serializer build the whole jagged array first: rows of one value cost ~40 bytes
+/// of heap each, so a 128 MiB body of <c>[0],</c> rows became ~1.6 GB before the pixel check. A row counts as
+/// <see cref="RowCost"/> values (an array's header is about that much heap), so such bodies stop early too. The exact
+/// per-role limit (image or kernel) and the shape checks follow in <c>ConvolutionSubmitter.FromRows</c>.
+/// </summary>
+public sealed class JsonRowsConverter(long maxValues) : JsonConverter<double[][]>
+{
+    /// <summary>The values one row counts as, for its array header and reference.</summary>
+    public const int RowCost = 8;
+
+    private static readonly FiniteDoubleConverter Number = new();
+
+    /// <inheritdoc />
+    public override double[][] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException();
+        var rows = new List<double[]?>();
+        var row = new List<double>();
+        long counted = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                rows.Add(null); // FromRows names the null row
+                continue;
+            }
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException();
+            counted += RowCost;
+            row.Clear();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                row.Add(Number.Read(ref reader, typeof(double), options));
+                if (++counted > maxValues) throw TooLarge();
+            }
+            if (counted > maxValues) throw TooLarge();
+            rows.Add(row.ToArray());
+        }
+        return rows.ToArray()!;
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, double[][] value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var row in value)
+        {
+            writer.WriteStartArray();
+            foreach (double v in row) FiniteDoubleConverter.WriteValue(writer, v);
+            writer.WriteEndArray();
+        }
+        writer.WriteEndArray();
+    }
+
+    private RequestRejectedException TooLarge() => RequestRejectedException.TooLarge(
+        $"An inline 'data' array has more than {maxValues:N0} values (ConvService:Limits:MaxImagePixels / MaxKernelPixels; each row also counts as {RowCost}). " +
+        "Send large arrays as .npy with POST /arrays (8 bytes a value) and reference them by arrayId.");
 }

@@ -35,30 +35,44 @@ public sealed class ConvolutionSubmitter(
             throw RequestRejectedException.BadRequest(request.Kernel is null
                 ? "Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}, or a filter bank \"kernels\": [{...}, ...]."
                 : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
+        // The queue limit first: a 429 must not leave the request's inline inputs in the store.
+        await EnsureQueueRoomAsync(1, cancellationToken);
         var (normalized, choice) = await PrepareAsync(request, cancellationToken);
         await EnsureQueueRoomAsync(1, cancellationToken);
         return await EnqueueAsync(normalized, choice, benchmarkId: null, cancellationToken);
     }
 
-    /// <summary>Validates options and resolves both inputs; plans the method. Nothing is enqueued.</summary>
+    /// <summary>
+    /// Validates options, checks both inputs and plans the method against every limit, and only then stores the
+    /// inputs, so a refused request leaves nothing in the array store. Nothing is enqueued.
+    /// </summary>
     public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, CancellationToken cancellationToken)
     {
-        // Options first: a misspelt mode is refused before a large inline image is stored.
+        // Options first: a misspelt mode is refused before a large inline image is even copied.
         var settings = ParseSettings(request);
-        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var kernels = await ResolveBankAsync(request.Kernels, cancellationToken);
-        var kernel = kernels?[0] ?? await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
-        var normalized = settings.For(image, kernel, kernels);
+        var image = await InspectAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
+        var bank = await InspectBankAsync(request.Kernels, cancellationToken);
+        var kernel = bank?[0] ?? await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        // Output, work and FFT memory limits, and the pin budget, on shapes alone; then the inputs are stored.
+        Plan(settings.For(image.Unstored, kernel.Unstored, bank?.Select(k => k.Unstored).ToArray()));
+        EnsurePinRoom([image.Unstored, .. (bank ?? [kernel]).Select(k => k.Unstored)]);
+        ArrayReference[]? kernels = null;
+        if (bank is not null)
+        {
+            kernels = new ArrayReference[bank.Length];
+            for (int k = 0; k < bank.Length; k++) kernels[k] = await bank[k].StoreAsync(cancellationToken);
+        }
+        var normalized = settings.For(await image.StoreAsync(cancellationToken), kernels?[0] ?? await kernel.StoreAsync(cancellationToken), kernels);
         var choice = Plan(normalized);
-        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(kernel.ArrayId, cancellationToken) is { } kernelArray)
+        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
             NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
         return (normalized, choice);
     }
 
-    /// <summary>Checks the size of a filter bank and resolves its kernels (null: no bank).</summary>
-    private async Task<ArrayReference[]?> ResolveBankAsync(ArraySource[]? sources, CancellationToken cancellationToken)
+    /// <summary>Checks the size of a filter bank and inspects its kernels, storing nothing (null: no bank).</summary>
+    private async Task<PendingInput[]?> InspectBankAsync(ArraySource[]? sources, CancellationToken cancellationToken)
     {
         if (sources is null) return null;
         if (sources.Length == 0)
@@ -66,9 +80,9 @@ public sealed class ConvolutionSubmitter(
         if (sources.Length > _limits.MaxBankKernels)
             throw RequestRejectedException.Unprocessable(
                 $"'kernels' has {sources.Length:N0} kernels, over the limit of {_limits.MaxBankKernels:N0} (ConvService:Limits:MaxBankKernels). Split the bank into several jobs.");
-        var kernels = new ArrayReference[sources.Length];
+        var kernels = new PendingInput[sources.Length];
         for (int k = 0; k < sources.Length; k++)
-            kernels[k] = await ResolveAsync(
+            kernels[k] = await InspectAsync(
                 sources[k] ?? throw RequestRejectedException.BadRequest($"'kernels[{k}]' is null: every kernel is {{\"data\": [[...]]}}, {{\"arrayId\": \"...\"}} or {{\"generate\": {{...}}}}."),
                 $"kernels[{k}]", _limits.MaxKernelPixels, cancellationToken);
         return kernels;
@@ -153,6 +167,18 @@ public sealed class ConvolutionSubmitter(
             var choice = coreOptions.Method == ConvolutionMethod.Gpu
                 ? PlanGpu(request, geometry, Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct }).EstimatedMs)
                 : Convolver.Plan(ir, ic, kr, kc, coreOptions);
+            if (choice.Method == ConvolutionMethod.Fft && Convolver.FftWorkingBytes(ir, ic, kr, kc, coreOptions) is var fftBytes && fftBytes > _limits.MaxFftBytes)
+            {
+                string over = $"Method 'fft' would need {fftBytes:N0} bytes of spectra for a {kr}×{kc} kernel on {ir}×{ic} " +
+                    $"(the transform is as wide as image + kernel − 1), over the limit of {_limits.MaxFftBytes:N0} (ConvService:Limits:MaxFftBytes).";
+                if (coreOptions.Method != ConvolutionMethod.Auto || geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
+                    throw RequestRejectedException.Unprocessable(
+                        $"{over} {(coreOptions.Method == ConvolutionMethod.Auto ? $"Method 'direct' is no option either: {geometry.DirectMultiplyAdds:G3} multiply-adds, over {_limits.MaxMultiplyAdds:G3} (ConvService:Limits:MaxMultiplyAdds). " : "")}" +
+                        "Use a smaller kernel or image, mode 'valid' or a stride, or method 'direct' for small kernels.");
+                // auto must not pick a plan over the limits: the direct sum fits, so it runs instead, and the reason says why.
+                var direct = Convolver.Plan(ir, ic, kr, kc, coreOptions with { Method = ConvolutionMethod.Direct });
+                choice = direct with { Reason = $"{direct.Reason}; fft would need {fftBytes:N0} bytes, over ConvService:Limits:MaxFftBytes" };
+            }
             if (first is null)
             {
                 first = choice;
@@ -188,6 +214,31 @@ public sealed class ConvolutionSubmitter(
                 TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>
+    /// Refuses with 429 and Retry-After when pinning <paramref name="inputs"/> (those not pinned already; an empty id is
+    /// an input not stored yet) would take the store's pinned bytes past <see cref="LimitsOptions.MaxPinnedFraction"/>.
+    /// Only stores that count their pins (<see cref="IPinnedBytes"/>: in-memory storage) are checked.
+    /// </summary>
+    public void EnsurePinRoom(IReadOnlyList<ArrayReference> inputs)
+    {
+        if (arrays is not IPinnedBytes store) return;
+        long incoming = 0;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            bool counted = false;
+            for (int j = 0; j < i; j++) counted |= input.ArrayId.Length > 0 && inputs[j].ArrayId == input.ArrayId;
+            if (!counted && (input.ArrayId.Length == 0 || !store.IsPinned(input.ArrayId)))
+                incoming += (long)input.Shape[0] * input.Shape[1] * sizeof(double);
+        }
+        long pinned = store.PinnedBytes, max = (long)(store.BudgetBytes * _limits.MaxPinnedFraction);
+        if (incoming > 0 && pinned + incoming > max)
+            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Too much queued input",
+                $"Queued and running work already holds {pinned:N0} bytes of inputs in the array store; this request's {incoming:N0} more would pass " +
+                $"{max:N0} ({_limits.MaxPinnedFraction:P0} of the store, ConvService:Limits:MaxPinnedFraction). Retry when queued jobs have run, or reuse inputs already queued.",
+                TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>Records a validated job, pins its inputs and enqueues it on Hangfire.</summary>
     public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, CancellationToken cancellationToken)
     {
@@ -221,7 +272,14 @@ public sealed class ConvolutionSubmitter(
     }
 
     /// <summary>Stores an input given inline, by id, or by generator spec.</summary>
-    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
+    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken) =>
+        await (await InspectAsync(source, role, maxPixels, cancellationToken)).StoreAsync(cancellationToken);
+
+    /// <summary>
+    /// Checks an input given inline, by id, or by generator spec, and learns its shape, without storing or generating
+    /// anything: the caller checks its limits on the shape and calls <see cref="PendingInput.StoreAsync"/> after.
+    /// </summary>
+    public async Task<PendingInput> InspectAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
     {
         int given = (source.Data is null ? 0 : 1) + (source.ArrayId is null ? 0 : 1) + (source.Generate is null ? 0 : 1);
         if (given != 1)
@@ -235,7 +293,8 @@ public sealed class ConvolutionSubmitter(
             var info = await arrays.TryGetInfoAsync(id, cancellationToken)
                 ?? throw RequestRejectedException.Unprocessable($"'{role}.arrayId' {id} is not in the array store (unknown, deleted or evicted). Upload it again with POST /arrays.");
             CheckPixels(role, info.Shape[0], info.Shape[1], maxPixels);
-            return new ArrayReference(id, info.Shape, "arrayId");
+            var reference = new ArrayReference(id, info.Shape, "arrayId");
+            return new PendingInput(reference, _ => Task.FromResult(reference));
         }
 
         if (source.Generate is { } spec)
@@ -244,18 +303,25 @@ public sealed class ConvolutionSubmitter(
                 throw RequestRejectedException.BadRequest($"'{role}.generate.shape' must be [rows, cols] with both ≥ 1.");
             CheckPixels(role, shape[0], shape[1], maxPixels);
             var fill = RequestParsing.ParseFill(spec.Fill);
-            var key = (shape[0], shape[1], fill, spec.Seed);
-            if (GeneratedIds.TryGetValue(key, out var cached) && await arrays.TryGetInfoAsync(cached, cancellationToken) is not null)
-                return new ArrayReference(cached, [shape[0], shape[1]], "generate", new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed));
-            var generated = ArrayGenerator.Generate(shape[0], shape[1], fill, spec.Seed);
-            var stored = await arrays.PutAsync(generated, cancellationToken);
-            GeneratedIds[key] = stored.Id;
-            return new ArrayReference(stored.Id, stored.Shape, "generate", new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed));
+            var normalizedSpec = new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed);
+            return new PendingInput(new ArrayReference("", [shape[0], shape[1]], "generate", normalizedSpec), async ct =>
+            {
+                var key = (shape[0], shape[1], fill, spec.Seed);
+                if (GeneratedIds.TryGetValue(key, out var cached) && await arrays.TryGetInfoAsync(cached, ct) is not null)
+                    return new ArrayReference(cached, [shape[0], shape[1]], "generate", normalizedSpec);
+                var generated = ArrayGenerator.Generate(shape[0], shape[1], fill, spec.Seed);
+                var stored = await arrays.PutAsync(generated, ct);
+                GeneratedIds[key] = stored.Id;
+                return new ArrayReference(stored.Id, stored.Shape, "generate", normalizedSpec);
+            });
         }
 
         var array = FromRows(source.Data!, role, maxPixels);
-        var info2 = await arrays.PutAsync(array, cancellationToken);
-        return new ArrayReference(info2.Id, info2.Shape, "data");
+        return new PendingInput(new ArrayReference("", [array.Rows, array.Cols], "data"), async ct =>
+        {
+            var info2 = await arrays.PutAsync(array, ct);
+            return new ArrayReference(info2.Id, info2.Shape, "data");
+        });
     }
 
     /// <summary>Builds an array from JSON rows: non-empty, rectangular, within the pixel limit.</summary>
@@ -298,3 +364,8 @@ public sealed record ConvolutionSettings(
     public NormalizedConvolution For(ArrayReference image, ArrayReference kernel, ArrayReference[]? kernels = null) =>
         new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan, kernels, Operation);
 }
+
+/// <summary>An input checked and of known shape but not stored yet (<see cref="ConvolutionSubmitter.InspectAsync"/>).</summary>
+/// <param name="Unstored">Its reference with the shape and source, and an empty id until it is stored.</param>
+/// <param name="StoreAsync">Stores (or generates) it and returns its reference; for an arrayId input, the reference as is.</param>
+public sealed record PendingInput(ArrayReference Unstored, Func<CancellationToken, Task<ArrayReference>> StoreAsync);

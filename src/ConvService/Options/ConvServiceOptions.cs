@@ -76,9 +76,18 @@ public sealed class LimitsOptions
     [Range(1, int.MaxValue)]
     public long MaxOutputPixels { get; set; } = 25_000_000;
 
-    /// <summary>Most multiply–adds one direct or naive convolution may cost (FFT is bounded by the pixel limits).</summary>
+    /// <summary>Most multiply–adds one direct or naive convolution may cost (FFT is bounded by <see cref="MaxFftBytes"/>).</summary>
     [Range(1, double.MaxValue)]
     public double MaxMultiplyAdds { get; set; } = 2e10;
+
+    /// <summary>
+    /// Most working memory one FFT convolution may allocate (its spectra), in bytes. The transform spans image +
+    /// kernel − 1, so a long kernel on a modest image can ask for gigabytes; FFT work grows with the same size, so this
+    /// bounds its compute too. Method 'fft' over it is refused (422); 'auto' then runs direct when that fits
+    /// <see cref="MaxMultiplyAdds"/>, else refuses.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxFftBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>Most jobs queued or running on this node at once; more get 429 with Retry-After.</summary>
     [Range(1, int.MaxValue)]
@@ -91,6 +100,23 @@ public sealed class LimitsOptions
     /// <summary>Byte budget of the array store (images, kernels, results); LRU-evicts unreferenced arrays beyond it.</summary>
     [Range(1024, long.MaxValue)]
     public long ArrayStoreBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// Most of the array store (in-memory storage) that inputs of queued and running work may pin, as a fraction of
+    /// <see cref="ArrayStoreBytes"/>; a job or benchmark whose new inputs would pin more gets 429 with Retry-After.
+    /// Pinned arrays cannot be evicted, so without it ten large inputs queued behind a long job hold the whole store
+    /// and every other upload and result is refused.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double MaxPinnedFraction { get; set; } = 0.5;
+
+    /// <summary>
+    /// Decoded bytes one client (API key, else IP) may upload to POST /arrays a minute; beyond it 429 with Retry-After,
+    /// and a single array over it 413. Counts what an upload becomes (8 bytes a pixel), not what was sent, so highly
+    /// compressible PNGs cannot flush the store. 0 turns it off.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MaxUploadBytesPerClientPerMinute { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>
     /// Memory kept for reusing result buffers the array store did not keep (repeated results, benchmark iterations,
@@ -117,6 +143,26 @@ public sealed class LimitsOptions
     /// <summary>Most compute a benchmark may be estimated to need (all strategies, repetitions and warm-up), in seconds.</summary>
     [Range(1, 1_000_000)]
     public double MaxBenchmarkSeconds { get; set; } = 1800;
+
+    /// <summary>
+    /// Worker time one Hangfire job costs besides its convolution (enqueue, fetch, state changes, record updates), in
+    /// milliseconds; benchmark budgets add it per job. Measured as the median per-job cost of the hangfire strategy on
+    /// 1×1 inputs (≈ 0.4 ms on the 2-vCPU reference VM, docs/operations.md); raise it for slower storage (PostgreSQL).
+    /// </summary>
+    [Range(0, 10_000)]
+    public double PerJobOverheadMs { get; set; } = 0.4;
+
+    /// <summary>Most Hangfire jobs one benchmark may enqueue over all its rounds (the hangfire strategy runs one job per convolution).</summary>
+    [Range(1, int.MaxValue)]
+    public long MaxBenchmarkJobs { get; set; } = 100_000;
+
+    /// <summary>Most memory one benchmark is estimated to hold (pinned inputs, plus per worker an output and any FFT spectra), in bytes.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxBenchmarkBytes { get; set; } = 1L * 1024 * 1024 * 1024;
+
+    /// <summary>Most benchmarks queued or running at once; more get 429 with Retry-After (benchmarks run one at a time).</summary>
+    [Range(1, 10_000)]
+    public int MaxQueuedBenchmarks { get; set; } = 2;
 
     /// <summary>Longest header of one FITS HDU an upload may have, in bytes (2880 = 36 cards); a header without END stops there.</summary>
     [Range(2880, 16 * 1024 * 1024)]

@@ -1,4 +1,5 @@
 using ConvService.Benchmarks;
+using ConvService.Jobs;
 
 namespace ConvService.Storage;
 
@@ -19,6 +20,24 @@ public interface IBenchmarkStore
 
     /// <summary>Removes a report; false when unknown.</summary>
     ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reports still queued or running. The default pages through <see cref="ListAsync"/> (benchmarks are few: each
+    /// runs for seconds to minutes, one at a time); a store with an index can answer it directly.
+    /// </summary>
+    async ValueTask<int> CountActiveAsync(CancellationToken cancellationToken = default)
+    {
+        int active = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await ListAsync(500, after, cancellationToken);
+            foreach (var report in page)
+                if (!report.Status.IsFinished()) active++;
+            if (page.Count < 500) return active;
+            after = page[^1].Id;
+        }
+    }
 }
 
 /// <summary>Benchmark reports in process memory.</summary>

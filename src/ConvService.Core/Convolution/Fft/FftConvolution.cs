@@ -36,6 +36,25 @@ internal static unsafe class FftConvolution
                 Length(s.Cols, g.KernelCols, s.X0, s.X0 + (long)(g.OutputCols - 1) * g.StrideX));
     }
 
+    /// <summary>
+    /// The bytes <see cref="Run"/> holds at its peak besides the inputs and the output: the image's half spectrum
+    /// (the largest part: rows × (L/2 + 1) complex values), the kernel's, the explicit extension for wrap/symm, and
+    /// per thread one row-pair buffer and one column block. Limits check it before a job is queued, because a long
+    /// kernel makes the transform L ≥ M + P − 1 wide whatever the image is (a 1×1,000,000 kernel: 16 GB of spectrum
+    /// for 2000 rows).
+    /// </summary>
+    public static long WorkingBytes(in ConvolutionGeometry g, BoundaryMode boundary, int threads)
+    {
+        if (g.OutputLength == 0 || g.KernelRows == 0 || g.KernelCols == 0) return 0;
+        var s = Source.Describe(g, boundary);
+        var (ly, lx) = TransformSize(g, boundary);
+        long h = lx / 2 + 1;
+        long specRows = Math.Max(s.Rows, g.OutputRows);
+        long doubles = specRows * 2 * h + (long)g.KernelRows * 2 * h + (s.Extended ? (long)s.Rows * s.Cols : 0)
+            + Math.Max(1, threads) * (4L * lx + 3L * 2 * ly * ColumnBlock);
+        return doubles * sizeof(double);
+    }
+
     private static int Length(int sourceLength, int kernelLength, long first, long last)
     {
         long need = Math.Max(Math.Max(sourceLength, kernelLength), Math.Max(last + 1, (long)sourceLength + kernelLength - 1 - first));
