@@ -62,7 +62,7 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
         }
         finally
         {
-            await BenchmarkInputs.ReleaseAsync(arrays, report.Request);
+            await BenchmarkInputs.ReleaseAsync(arrays, report);
         }
     }
 
@@ -79,11 +79,11 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
 /// <summary>Pins a benchmark's image and filters while it is queued or running.</summary>
 public static class BenchmarkInputs
 {
-    /// <summary>Pins every input; false (with nothing left pinned) when one is gone.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedBenchmark plan) => arrays.PinAllAsync(Ids(plan));
+    /// <summary>Pins every input in the report's owner's namespace; false (with nothing left pinned) when one is gone.</summary>
+    public static ValueTask<bool> PinAsync(IArrayStore arrays, BenchmarkReport report) => arrays.For(report.Owner).PinAllAsync(Ids(report.Request));
 
     /// <summary>Releases the pins.</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, NormalizedBenchmark plan) => arrays.UnpinAllAsync(Ids(plan));
+    public static ValueTask ReleaseAsync(IArrayStore arrays, BenchmarkReport report) => arrays.For(report.Owner).UnpinAllAsync(Ids(report.Request));
 
     private static string[] Ids(NormalizedBenchmark plan) => [plan.Image.ArrayId, .. plan.Kernel.ArrayIds];
 }

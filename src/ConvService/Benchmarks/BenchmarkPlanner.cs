@@ -21,7 +21,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
-        BenchmarkRequest request, CancellationToken cancellationToken)
+        BenchmarkRequest request, string? owner, CancellationToken cancellationToken)
     {
         var limits = options.Value.Limits;
         int iterations = InRange(request.Iterations ?? 100, 1, 100_000, "iterations");
@@ -39,13 +39,13 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         {
             if (imageSpec.Shape is not null || imageSpec.Fill is not null || imageSpec.Seed is not null)
                 throw RequestRejectedException.BadRequest("'image' has an arrayId and generator fields: give either {\"arrayId\": \"...\"} or {\"shape\", \"fill\", \"seed\"}.");
-            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, cancellationToken);
+            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, owner, cancellationToken);
             image = new NormalizedBenchmarkImage(stored.Shape, null, null, stored.ArrayId);
         }
         else
         {
             var spec = new GenerateSpec(imageSpec.Shape ?? [3000, 3000], imageSpec.Fill ?? "zeros", imageSpec.Seed ?? 0);
-            var stored = await submitter.ResolveAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, cancellationToken);
+            var stored = await submitter.ResolveAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, owner, cancellationToken);
             image = new NormalizedBenchmarkImage(stored.Shape, stored.Generate!.Fill, spec.Seed, stored.ArrayId);
         }
 
@@ -57,7 +57,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             if (kernelSpec.Shape is not null || kernelSpec.Fill is not null || kernelSpec.Seed is not null)
                 throw RequestRejectedException.BadRequest("'kernel' has an arrayId and generator fields: give either {\"arrayId\": \"...\", \"count\": n} or {\"shape\", \"count\", \"seed\", \"fill\"}.");
             int count = InRange(kernelSpec.Count ?? 1, 1, 1024, "kernel.count");
-            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, cancellationToken);
+            var stored = await submitter.ResolveAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, owner, cancellationToken);
             kernels = new NormalizedBenchmarkKernels(stored.Shape, count, null, null, Enumerable.Repeat(stored.ArrayId, count).ToArray());
         }
         else
@@ -70,7 +70,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             // Only filter 0 is generated before the budget check: it validates the spec and fixes the shape the plan
             // needs. The rest wait until the benchmark is known to fit, so 1024 one-megapixel filters (8 GB) of a run
             // that is refused anyway are never generated.
-            var first = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, seed)), "kernel", limits.MaxKernelPixels, cancellationToken);
+            var first = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, seed)), "kernel", limits.MaxKernelPixels, owner, cancellationToken);
             ids[0] = first.ArrayId;
             shape = first.Shape;
             kernels = new NormalizedBenchmarkKernels(shape, count, seed, fill, ids);
@@ -79,7 +79,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
                 for (int i = 1; i < count; i++)
                 {
                     // Filter i uses seed + i, as the tutorial draws num_cpus independent normal filters.
-                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
+                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(shape, fill, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, owner, cancellationToken);
                     ids[i] = stored.ArrayId;
                 }
             };
@@ -124,6 +124,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             Method = report.Method,
             MethodReason = report.MethodReason,
             MethodEstimateMs = report.MethodEstimateMs,
+            Owner = report.Owner, // the hangfire strategy's jobs read the benchmark's inputs from its owner's namespace
         };
     }
 

@@ -66,8 +66,9 @@ public sealed class ConvolutionJob(
         try
         {
             long t1 = Stopwatch.GetTimestamp();
-            var image = await arrays.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
-            var kernel = await arrays.TryGetAsync(record.Request.Kernel.ArrayId, CancellationToken.None);
+            var owned = arrays.For(record.Owner); // the submitting key's namespace: inputs and result live there
+            var image = await owned.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
+            var kernel = await owned.TryGetAsync(record.Request.Kernel.ArrayId, CancellationToken.None);
             if (image is null || kernel is null)
             {
                 await FinishAsync(record, JobStatus.Failed, error: "An input array is no longer in the array store; resubmit the job with its data.");
@@ -89,7 +90,7 @@ public sealed class ConvolutionJob(
                 long t3 = Stopwatch.GetTimestamp();
                 var (checksum, statistics) = digest.Finish();
                 long t4 = Stopwatch.GetTimestamp();
-                var put = await arrays.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
+                var put = await owned.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
                 kept = put.KeptBuffer;
                 summary = Summarize(output, put.Info, statistics);
                 long t5 = Stopwatch.GetTimestamp();
@@ -168,11 +169,11 @@ public static class QueueNames
 /// <summary>Pins a job's inputs while it is queued or running, so eviction cannot take them away.</summary>
 public static class JobInputs
 {
-    /// <summary>Pins both inputs; false (with nothing left pinned) when one is gone already.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request) => arrays.PinAllAsync(Ids(request));
+    /// <summary>Pins both inputs in <paramref name="owner"/>'s namespace; false (with nothing left pinned) when one is gone already.</summary>
+    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request, string? owner) => arrays.For(owner).PinAllAsync(Ids(request));
 
     /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.UnpinAllAsync(Ids(record.Request));
+    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.For(record.Owner).UnpinAllAsync(Ids(record.Request));
 
     private static string[] Ids(NormalizedConvolution request) => [request.Image.ArrayId, request.Kernel.ArrayId];
 }

@@ -63,7 +63,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
 
         await jobs.DeleteAsync(id, cancellationToken);
         if (record.Result?.ArrayId is { } resultId && !await jobs.IsResultReferencedAsync(resultId, id, cancellationToken))
-            await arrays.DeleteAsync(resultId, cancellationToken);
+            await arrays.For(record.Owner).DeleteAsync(resultId, cancellationToken);
         return (DeleteOutcome.Deleted, record);
     }
 }

@@ -19,7 +19,8 @@ namespace ConvService.Jobs;
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
-    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics)
+    IJobStore jobs, IArrayStore allArrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
+    ILogger<ConvolutionSubmitter> logger)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
@@ -27,25 +28,28 @@ public sealed class ConvolutionSubmitter(
     private static readonly ConcurrentDictionary<(int Rows, int Cols, FillKind Fill, int Seed), string> GeneratedIds = new();
 
     /// <summary>Validates, stores inputs, records and enqueues a job.</summary>
-    public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, CancellationToken cancellationToken)
+    /// <param name="request">The request.</param>
+    /// <param name="owner">The submitting key's owner id (null without keys): the job and its inputs belong to it.</param>
+    /// <param name="cancellationToken">Cancels the submission.</param>
+    public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, string? owner, CancellationToken cancellationToken)
     {
         if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
         if (request.Kernel is null) throw RequestRejectedException.BadRequest("Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
-        var (normalized, choice) = await PrepareAsync(request, cancellationToken);
+        var (normalized, choice) = await PrepareAsync(request, owner, cancellationToken);
         await EnsureQueueRoomAsync(1, cancellationToken);
-        return await EnqueueAsync(normalized, choice, benchmarkId: null, cancellationToken);
+        return await EnqueueAsync(normalized, choice, benchmarkId: null, owner, cancellationToken);
     }
 
     /// <summary>Validates options and resolves both inputs; plans the method. Nothing is enqueued.</summary>
-    public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, CancellationToken cancellationToken)
+    public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, string? owner, CancellationToken cancellationToken)
     {
         // Options first: a misspelt mode is refused before a large inline image is stored.
         var settings = ParseSettings(request);
-        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        var image = await ResolveAsync(request.Image!, "image", _limits.MaxImagePixels, owner, cancellationToken);
+        var kernel = await ResolveAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, owner, cancellationToken);
         var normalized = settings.For(image, kernel);
         var choice = Plan(normalized);
-        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(kernel.ArrayId, cancellationToken) is { } kernelArray)
+        if (normalized.NormalizeKernel == true && await allArrays.For(owner).TryGetAsync(kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
             NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
@@ -110,7 +114,8 @@ public sealed class ConvolutionSubmitter(
     }
 
     /// <summary>Records a validated job, pins its inputs and enqueues it on Hangfire.</summary>
-    public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, CancellationToken cancellationToken)
+    public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, string? owner,
+        CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var record = new ConvolutionJobRecord
@@ -123,26 +128,31 @@ public sealed class ConvolutionSubmitter(
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             BenchmarkId = benchmarkId,
+            Owner = owner,
         };
-        if (!await JobInputs.PinAsync(arrays, request))
+        if (!await JobInputs.PinAsync(allArrays, request, owner))
             throw RequestRejectedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
-        await jobs.CreateAsync(record, cancellationToken);
+        await HangfireEnqueue.CreatePinnedAsync(() => jobs.CreateAsync(record, cancellationToken).AsTask(), () => JobInputs.ReleaseAsync(allArrays, record).AsTask());
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
             Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Convolutions, "job",
             async () =>
             {
                 await jobs.DeleteAsync(id, CancellationToken.None);
-                await JobInputs.ReleaseAsync(arrays, record);
+                await JobInputs.ReleaseAsync(allArrays, record);
             });
         metrics.Submitted(record.Method);
-        var (updated, _) = await jobs.UpdateAsync(record.Id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
+        ConvolutionJobRecord? updated = null;
+        await HangfireEnqueue.TryRecordIdAsync(
+            async () => (updated, _) = await jobs.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),
+            logger, "job", id);
         return updated ?? record;
     }
 
     /// <summary>Stores an input given inline, by id, or by generator spec.</summary>
-    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
+    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, string? owner, CancellationToken cancellationToken)
     {
+        var arrays = allArrays.For(owner); // the owner's namespace (see OwnedArrayStore)
         int given = (source.Data is null ? 0 : 1) + (source.ArrayId is null ? 0 : 1) + (source.Generate is null ? 0 : 1);
         if (given != 1)
             throw RequestRejectedException.BadRequest(

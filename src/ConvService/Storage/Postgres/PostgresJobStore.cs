@@ -130,16 +130,18 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default) =>
+    public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
         await database.RunAsync<IReadOnlyList<ConvolutionJobRecord>>(async (connection, ct) =>
         {
             await using var command = new NpgsqlCommand($"""
                 SELECT record::text FROM {S}.jobs
                 WHERE benchmark_id IS NULL AND (@status::text IS NULL OR status = @status::text) AND (@after::text IS NULL OR id < @after::text)
+                AND (@owner::text IS NULL OR record->>'owner' = @owner::text)
                 ORDER BY id DESC LIMIT @limit
                 """, connection);
             command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = status is { } s ? StatusWord(s) : DBNull.Value });
             command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Text) { Value = (object?)after ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)owner ?? DBNull.Value });
             command.Parameters.AddWithValue("limit", limit);
             var page = new List<ConvolutionJobRecord>();
             await using var reader = await command.ExecuteReaderAsync(ct);
