@@ -5,6 +5,7 @@ using ConvService.Jobs;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
+using Hangfire.Common;
 using Microsoft.Extensions.Options;
 
 namespace ConvService.Extensions;
@@ -45,6 +46,9 @@ public static class ConvServiceExtensions
         services.AddTransient<BenchmarkJob>();
 
         services.AddConvServiceStorage(options, builder.Configuration); // before AddHangfire: see StorageExtensions
+        // Before AddHangfire, which only adds its own IJobFilterProvider when none is registered.
+        services.AddSingleton<JobRecordStateFilter>();
+        services.AddSingleton<IJobFilterProvider, HostJobFilterProvider>();
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
