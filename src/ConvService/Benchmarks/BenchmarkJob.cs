@@ -27,6 +27,8 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
 
         using var userCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var registration = signals.Running(benchmarkId, userCancel);
+        using var stopProgress = new CancellationTokenSource();
+        var progressWriter = WriteProgressAsync(benchmarkId, stopProgress.Token);
         try
         {
             var outcome = await runner.RunAsync(report, BenchmarkPlanner.JobTemplate(report), userCancel.Token);
@@ -62,7 +64,42 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
         }
         finally
         {
+            await stopProgress.CancelAsync();
+            await progressWriter;
             await BenchmarkInputs.ReleaseAsync(arrays, report);
+        }
+    }
+
+    /// <summary>How often a running benchmark's progress is written to its report.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Writes this node's live progress into the stored report every <see cref="ProgressInterval"/> while the run lasts,
+    /// so a node other than the one running it (PostgreSQL) shows it too. Best effort: a failed write only delays it.
+    /// </summary>
+    private async Task WriteProgressAsync(string benchmarkId, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(ProgressInterval, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (!BenchmarkRunner.LiveProgress.TryGetValue(benchmarkId, out var live)) continue;
+            long completed = Interlocked.Read(ref live.Completed);
+            try
+            {
+                await benchmarks.UpdateAsync(benchmarkId, current => current.Status != JobStatus.Running || current.Progress.Completed == completed ? null
+                    : current with { Progress = current.Progress with { Completed = completed } }, CancellationToken.None);
+            }
+            catch (Exception e) when (StorageUnavailableException.IsUnavailable(e))
+            {
+                logger.LogDebug(e, "Progress of benchmark {BenchmarkId} not written this time.", benchmarkId);
+            }
         }
     }
 

@@ -78,6 +78,13 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             array_id text COLLATE "C" PRIMARY KEY REFERENCES {Schema}.arrays (id) ON DELETE CASCADE,
             header   text NOT NULL
         );
+        -- Benchmark reports (PostgresBenchmarkStore): any node runs a benchmark and every node reads its report.
+        CREATE TABLE IF NOT EXISTS {Schema}.benchmarks (
+            id      text COLLATE "C" PRIMARY KEY,
+            owner   text NULL,
+            report  jsonb NOT NULL,
+            updated timestamptz NOT NULL DEFAULT now()
+        );
         -- No query looks jobs up by benchmark (a run tracks its own job ids), so an index made by an earlier version goes.
         DROP INDEX IF EXISTS {Schema}.jobs_benchmark;
         """;
