@@ -51,6 +51,9 @@ public sealed class PostgresBenchmarkTests(ITestOutputHelper output)
                 Assert.Equal(2, report.GetProperty("results").GetArrayLength());
             }
             Assert.Equal(onA.GetRawText(), onB.GetRawText());
+            string ranOn = onB.GetProperty("environment").GetProperty("node").GetString()!;
+            Assert.Contains(ranOn, new[] { "alpha", "beta" });
+            output.WriteLine($"submitted to alpha, ran on {ranOn}: the other node read it from the database");
             output.WriteLine("report: " + onB.GetRawText()[..Math.Min(400, onB.GetRawText().Length)]);
             Assert.Contains(id, (await (await clientB.GetAsync("/benchmarks")).Content.ReadAsStringAsync()));
         }

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text.Json;
 using ConvService.Benchmarks;
 using Npgsql;
@@ -44,49 +43,10 @@ public sealed class PostgresBenchmarkStore(PostgresDatabase database) : IBenchma
 
     /// <inheritdoc />
     public async ValueTask<(BenchmarkReport? Report, bool Changed)> UpdateAsync(string id, Func<BenchmarkReport, BenchmarkReport?> update,
-        CancellationToken cancellationToken = default)
-    {
-        // As PostgresJobStore.UpdateAsync: repeated only when the connection failed before the commit was sent.
-        bool commitSent = false;
-        try
-        {
-            return await database.RunAsync(async (connection, ct) =>
-            {
-                commitSent = false;
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                BenchmarkReport current;
-                await using (var select = new NpgsqlCommand($"SELECT report::text FROM {S}.benchmarks WHERE id = @id FOR UPDATE", connection, transaction))
-                {
-                    select.Parameters.AddWithValue("id", id);
-                    if (await select.ExecuteScalarAsync(ct) is not string json)
-                    {
-                        await transaction.CommitAsync(ct);
-                        return ((BenchmarkReport?)null, false);
-                    }
-                    current = Deserialize(json);
-                }
-                var next = update(current);
-                if (next is null)
-                {
-                    await transaction.CommitAsync(ct);
-                    return (current, false);
-                }
-                if (next.Id != id) throw new InvalidOperationException($"An update of benchmark {id} returned benchmark {next.Id}.");
-                await using (var write = new NpgsqlCommand($"UPDATE {S}.benchmarks SET owner = @owner, report = @report, updated = now() WHERE id = @id", connection, transaction))
-                {
-                    AddColumns(write, next);
-                    await write.ExecuteNonQueryAsync(ct);
-                }
-                commitSent = true;
-                await transaction.CommitAsync(ct);
-                return (next, true);
-            }, safeToRetry: true, cancellationToken);
-        }
-        catch (Exception e) when (commitSent && PostgresErrors.IsConnectionFailure(e))
-        {
-            throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of benchmark {id}; it may or may not have been applied.", e);
-        }
-    }
+        CancellationToken cancellationToken = default) =>
+        await database.UpdateRecordAsync("benchmark", id, $"SELECT report::text FROM {S}.benchmarks WHERE id = @id FOR UPDATE",
+            $"UPDATE {S}.benchmarks SET owner = @owner, report = @report, updated = now() WHERE id = @id",
+            Deserialize, update, static report => report.Id, AddColumns, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>

@@ -147,6 +147,59 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
     }
 
     /// <summary>
+    /// Atomically replaces the jsonb record of row <paramref name="id"/> with <paramref name="update"/>(current): reads
+    /// it with <paramref name="selectSql"/> (which must lock it, <c>FOR UPDATE</c>), applies the function and writes the
+    /// result with <paramref name="writeSql"/> in one transaction, so two nodes racing on one row apply their changes one
+    /// after the other. Repeated only when the connection failed before the commit was sent: then nothing was applied
+    /// and the function runs again on a fresh read. After that point the outcome is unknown and the error surfaces.
+    /// The job and benchmark stores update through here.
+    /// </summary>
+    internal async Task<(T? Record, bool Changed)> UpdateRecordAsync<T>(string what, string id, string selectSql, string writeSql,
+        Func<string, T> deserialize, Func<T, T?> update, Func<T, string> idOf, Action<NpgsqlCommand, T> addColumns, CancellationToken cancellationToken)
+        where T : class
+    {
+        bool commitSent = false;
+        try
+        {
+            return await RunAsync(async (connection, ct) =>
+            {
+                commitSent = false;
+                await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+                T current;
+                await using (var select = new NpgsqlCommand(selectSql, connection, transaction))
+                {
+                    select.Parameters.AddWithValue("id", id);
+                    if (await select.ExecuteScalarAsync(ct) is not string json)
+                    {
+                        await transaction.CommitAsync(ct);
+                        return ((T?)null, false);
+                    }
+                    current = deserialize(json);
+                }
+                var next = update(current);
+                if (next is null)
+                {
+                    await transaction.CommitAsync(ct);
+                    return (current, false);
+                }
+                if (idOf(next) != id) throw new InvalidOperationException($"An update of {what} {id} returned {what} {idOf(next)}.");
+                await using (var write = new NpgsqlCommand(writeSql, connection, transaction))
+                {
+                    addColumns(write, next);
+                    await write.ExecuteNonQueryAsync(ct);
+                }
+                commitSent = true;
+                await transaction.CommitAsync(ct);
+                return (next, true);
+            }, safeToRetry: true, cancellationToken);
+        }
+        catch (Exception e) when (commitSent && PostgresErrors.IsConnectionFailure(e))
+        {
+            throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of {what} {id}; it may or may not have been applied.", e);
+        }
+    }
+
+    /// <summary>
     /// Drops idle pooled connections. After the database restarts every pooled connection is dead but looks open; each
     /// would fail one request. One failure here means the others are dead too, Hangfire's included.
     /// </summary>

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConvService.Jobs;
@@ -82,52 +81,10 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
 
     /// <inheritdoc />
     public async ValueTask<(ConvolutionJobRecord? Record, bool Changed)> UpdateAsync(
-        string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default)
-    {
-        // Retried only when the connection failed before the commit was sent: then nothing was applied and the
-        // function runs again on a fresh read. After that point the outcome is unknown and the error surfaces.
-        bool commitSent = false;
-        try
-        {
-            return await database.RunAsync(async (connection, ct) =>
-            {
-                commitSent = false;
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                ConvolutionJobRecord current;
-                await using (var select = new NpgsqlCommand($"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE", connection, transaction))
-                {
-                    select.Parameters.AddWithValue("id", id);
-                    if (await select.ExecuteScalarAsync(ct) is not string json)
-                    {
-                        await transaction.CommitAsync(ct);
-                        return ((ConvolutionJobRecord?)null, false);
-                    }
-                    current = Deserialize(json);
-                }
-                var next = update(current);
-                if (next is null)
-                {
-                    await transaction.CommitAsync(ct);
-                    return (current, false);
-                }
-                if (next.Id != id) throw new InvalidOperationException($"An update of job {id} returned job {next.Id}.");
-                await using (var write = new NpgsqlCommand(
-                    $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
-                    connection, transaction))
-                {
-                    AddColumns(write, next);
-                    await write.ExecuteNonQueryAsync(ct);
-                }
-                commitSent = true;
-                await transaction.CommitAsync(ct);
-                return (next, true);
-            }, safeToRetry: true, cancellationToken);
-        }
-        catch (Exception e) when (commitSent && PostgresErrors.IsConnectionFailure(e))
-        {
-            throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of job {id}; it may or may not have been applied.", e);
-        }
-    }
+        string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default) =>
+        await database.UpdateRecordAsync("job", id, $"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE",
+            $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
+            Deserialize, update, static job => job.Id, AddColumns, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
