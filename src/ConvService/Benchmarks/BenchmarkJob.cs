@@ -28,7 +28,8 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
         using var userCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var registration = signals.Running(benchmarkId, userCancel);
         using var stopProgress = new CancellationTokenSource();
-        var progressWriter = WriteProgressAsync(benchmarkId, stopProgress.Token);
+        // On the thread pool: Hangfire runs this job's continuations on its worker thread, which the run itself keeps busy.
+        var progressWriter = Task.Run(() => WriteProgressAsync(benchmarkId, stopProgress.Token));
         try
         {
             var outcome = await runner.RunAsync(report, BenchmarkPlanner.JobTemplate(report), userCancel.Token);

@@ -63,4 +63,44 @@ public sealed class PostgresBenchmarkTests(ITestOutputHelper output)
         using var clientG = gamma.CreateClient();
         Assert.Equal("succeeded", (await GetAsync(clientG, id)).GetProperty("status").GetString());
     }
+
+    [SkippableFact]
+    public async Task RunningBenchmark_ProgressIsInTheDatabase_SoEveryNodeSeesIt()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        using var alpha = PgNodes.Create(db.ConnectionString, "alpha");
+        using var beta = PgNodes.Create(db.ConnectionString, "beta");
+        using var clientA = alpha.CreateClient();
+        using var clientB = beta.CreateClient();
+        // 200 naive 200×200 ⊛ 15×15 convolutions: 40 of them took under 0.5 s here (Debug), so 200 give seconds of running and several progress writes.
+        var submit = await clientA.PostAsync("/benchmarks", ApiClient.Json(
+            """{"image": {"shape": [200, 200]}, "kernel": {"shape": [15, 15], "count": 1}, "method": "naive", "iterations": 200, "repetitions": 1, "warmup": 0, "strategies": ["serial"]}"""));
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        string id = (await submit.ReadJsonAsync()).GetProperty("id").GetString()!;
+
+        await using var connection = new Npgsql.NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        long seen = 0;
+        int runningPolls = 0;
+        string status = "queued";
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (status is "queued" or "running" && DateTime.UtcNow < deadline)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT report->>'status', (report->'progress'->>'completed')::bigint FROM convservice.benchmarks WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", id);
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                Assert.True(await reader.ReadAsync());
+                status = reader.GetString(0);
+                if (status == "running") (seen, runningPolls) = (Math.Max(seen, reader.GetInt64(1)), runningPolls + 1);
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal("succeeded", status);
+        Assert.True(seen > 0, $"No progress was written to the benchmark's row while it ran ({runningPolls} polls saw it running).");
+        output.WriteLine($"progress seen in the row while running: {seen} of 200");
+        // Both nodes agree on the final report.
+        Assert.Equal((await GetAsync(clientA, id)).GetRawText(), (await GetAsync(clientB, id)).GetRawText());
+    }
 }
