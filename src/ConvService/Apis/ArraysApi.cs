@@ -36,9 +36,10 @@ public static class ArraysApi
 
     /// <summary>Stores an uploaded array; the same content always gets the same id.</summary>
     public static async Task<Created<StoredArrayInfo>> UploadAsync(
-        HttpRequest request, [AsParameters] HduQuery query, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
+        HttpRequest request, [AsParameters] HduQuery query, ApiKeyRing keys, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
         UploadBudget budget, CancellationToken cancellationToken)
     {
+        string? owner = keys.OwnerOf(request.HttpContext);
         var limits = options.Value.Limits;
         long maxBytes = limits.MaxImagePixels * sizeof(double);
         Array2D array;
@@ -80,29 +81,32 @@ public static class ArraysApi
         if (array.IsEmpty)
             throw RequestRejectedException.BadRequest($"The array is {array.Rows}×{array.Cols}: send at least one row and one column.");
         if (!charged) budget.Charge(SecurityExtensions.ClientName(request.HttpContext), array.Length * sizeof(double));
-        var info = await arrays.PutAsync(array, cancellationToken);
-        if (fitsHeader is not null) await headers.PutAsync(info.Id, fitsHeader.Text, cancellationToken); // capped by MaxFitsHeaderBytes on the way in
+        var info = await arrays.For(owner).PutAsync(array, cancellationToken);
+        if (fitsHeader is not null) await headers.PutAsync(ArrayOwners.Scope(owner, info.Id), fitsHeader.Text, cancellationToken); // capped by MaxFitsHeaderBytes on the way in
         return TypedResults.Created($"/arrays/{info.Id}", info);
     }
 
     /// <summary>Serves an array.</summary>
     public static async Task<ArrayContentResult> GetAsync(
-        string id, HttpRequest request, IArrayStore arrays, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+        string id, HttpRequest request, ApiKeyRing keys, IArrayStore store, IArrayHeaderStore headers, IOptions<ConvServiceOptions> options,
+        CancellationToken cancellationToken)
     {
         var format = ArrayFormats.Negotiate(request);
+        string? owner = keys.OwnerOf(request.HttpContext);
+        var arrays = store.For(owner); // another key's array, even of the same content, is not found (see OwnedArrayStore)
         if (!ArrayId.IsWellFormed(id)) throw NotFound(id);
         var info = await arrays.TryGetInfoAsync(id, cancellationToken) ?? throw NotFound(id);
         ArrayFormats.EnsureJsonFits(format, info.Shape, options.Value.Limits.MaxJsonResultValues, "array");
         var array = await arrays.TryGetAsync(id, cancellationToken) ?? throw NotFound(id);
-        var cards = format == ArrayFormat.Fits ? await FitsContent.ForArrayAsync(headers, id, cancellationToken) : null;
+        var cards = format == ArrayFormat.Fits ? await FitsContent.ForArrayAsync(headers, ArrayOwners.Scope(owner, id), cancellationToken) : null;
         return new ArrayContentResult(array, format, info, cards);
     }
 
     /// <summary>Deletes an array.</summary>
-    public static async Task<NoContent> DeleteAsync(string id, IArrayStore arrays, CancellationToken cancellationToken)
+    public static async Task<NoContent> DeleteAsync(string id, HttpContext context, ApiKeyRing keys, IArrayStore arrays, CancellationToken cancellationToken)
     {
         if (!ArrayId.IsWellFormed(id)) throw NotFound(id);
-        return await arrays.DeleteAsync(id, cancellationToken) switch
+        return await arrays.For(keys.OwnerOf(context)).DeleteAsync(id, cancellationToken) switch
         {
             ArrayDeleteOutcome.Deleted => TypedResults.NoContent(),
             ArrayDeleteOutcome.InUse => throw new RequestRejectedException(StatusCodes.Status409Conflict, "Array in use",

@@ -31,11 +31,12 @@ public static class BenchmarksApi
 
     /// <summary>Submits a benchmark.</summary>
     public static async Task<Results<Ok<BenchmarkReport>, Accepted<BenchmarkReport>>> SubmitAsync(
-        HttpRequest httpRequest, [AsParameters] WaitQuery query, BenchmarkService service, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+        HttpRequest httpRequest, [AsParameters] WaitQuery query, BenchmarkService service, ApiKeyRing keys, IOptions<ConvServiceOptions> options,
+        CancellationToken cancellationToken)
     {
         var wait = query.Validate(options.Value.Limits.MaxWaitSeconds);
         var request = await RequestBody.ReadJsonAsync<BenchmarkRequest>(httpRequest, "{} (the tutorial's defaults) or {\"iterations\": 20}", cancellationToken);
-        var report = await service.SubmitAsync(request, cancellationToken);
+        var report = await service.SubmitAsync(request, keys.OwnerOf(httpRequest.HttpContext), cancellationToken);
         if (wait > TimeSpan.Zero)
         {
             report = await service.WaitAsync(report.Id, wait, cancellationToken) ?? report;
@@ -45,31 +46,30 @@ public static class BenchmarksApi
     }
 
     /// <summary>Lists benchmarks.</summary>
-    public static async Task<Ok<BenchmarkPage>> ListAsync([AsParameters] ListQuery query, IBenchmarkStore benchmarks, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    public static async Task<Ok<BenchmarkPage>> ListAsync([AsParameters] ListQuery query, HttpContext context, ApiKeyRing keys, IBenchmarkStore benchmarks,
+        IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         int limit = query.ValidLimit(options.Value.Limits.MaxPageSize);
         if (query.Status is not null) throw RequestRejectedException.BadRequest("GET /benchmarks has no status filter; page with limit and after.");
-        var fetched = await benchmarks.ListAsync(limit + 1, query.ValidAfter("benchmark"), cancellationToken);
+        var fetched = await benchmarks.ListAsync(limit + 1, query.ValidAfter("benchmark"), keys.OwnerOf(context), cancellationToken);
         var (items, next) = ListQuery.Cut(fetched, limit, report => report, report => report.Id);
         return TypedResults.Ok(new BenchmarkPage(items, next));
     }
 
     /// <summary>Gets one benchmark, optionally waiting for it to finish.</summary>
-    public static async Task<Ok<BenchmarkReport>> GetAsync(string id, [AsParameters] WaitQuery query, BenchmarkService service,
-        IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    public static async Task<Ok<BenchmarkReport>> GetAsync(string id, [AsParameters] WaitQuery query, HttpContext context, ApiKeyRing keys,
+        BenchmarkService service, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         var wait = query.Validate(options.Value.Limits.MaxWaitSeconds);
-        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
-        var report = (wait > TimeSpan.Zero ? await service.WaitAsync(id, wait, cancellationToken) : await service.GetAsync(id, cancellationToken))
-            ?? throw NotFound(id);
+        var report = await FindAsync(id, service, keys.OwnerOf(context), cancellationToken);
+        if (wait > TimeSpan.Zero) report = await service.WaitAsync(id, wait, cancellationToken) ?? throw NotFound(id);
         return TypedResults.Ok(report);
     }
 
     /// <summary>The speedup chart.</summary>
-    public static async Task<ContentHttpResult> GetChartAsync(string id, BenchmarkService service, CancellationToken cancellationToken)
+    public static async Task<ContentHttpResult> GetChartAsync(string id, HttpContext context, ApiKeyRing keys, BenchmarkService service, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
-        var report = await service.GetAsync(id, cancellationToken) ?? throw NotFound(id);
+        var report = await FindAsync(id, service, keys.OwnerOf(context), cancellationToken);
         if (report.Status != JobStatus.Succeeded)
             throw new RequestRejectedException(StatusCodes.Status409Conflict, "No chart yet",
                 $"Benchmark {id} is {report.Status.ToString().ToLowerInvariant()}; the chart exists once it has succeeded. Use GET /benchmarks/{id}?wait=60.");
@@ -77,9 +77,10 @@ public static class BenchmarksApi
     }
 
     /// <summary>Cancels or deletes a benchmark.</summary>
-    public static async Task<Results<Ok<BenchmarkReport>, NoContent>> DeleteAsync(string id, BenchmarkService service, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<BenchmarkReport>, NoContent>> DeleteAsync(string id, HttpContext context, ApiKeyRing keys, BenchmarkService service,
+        CancellationToken cancellationToken)
     {
-        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
+        await FindAsync(id, service, keys.OwnerOf(context), cancellationToken); // another key's benchmark is a 404
         var (outcome, report) = await service.CancelOrDeleteAsync(id, cancellationToken);
         return outcome switch
         {
@@ -87,6 +88,13 @@ public static class BenchmarksApi
             DeleteOutcome.Deleted => TypedResults.NoContent(),
             _ => throw NotFound(id),
         };
+    }
+
+    /// <summary>The benchmark when it exists and <paramref name="owner"/> may see it (any, without keys); else 404.</summary>
+    private static async Task<BenchmarkReport> FindAsync(string id, BenchmarkService service, string? owner, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsWellFormed(id)) throw NotFound(id);
+        return await service.GetAsync(id, cancellationToken) is { } report && (owner is null || report.Owner == owner) ? report : throw NotFound(id);
     }
 
     private static RequestRejectedException NotFound(string id) => RequestRejectedException.NotFound(

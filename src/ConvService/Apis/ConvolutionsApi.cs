@@ -38,11 +38,11 @@ public static class ConvolutionsApi
     /// <summary>Submits a job.</summary>
     public static async Task<Results<Ok<ConvolutionJobResponse>, Accepted<ConvolutionJobResponse>>> SubmitAsync(
         HttpRequest httpRequest, [AsParameters] WaitQuery query, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
-        IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+        ApiKeyRing keys, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         var wait = query.Validate(options.Value.Limits.MaxWaitSeconds);
         var request = await RequestBody.ReadJsonAsync<ConvolutionRequest>(httpRequest, Examples.SmallConvolution, cancellationToken);
-        var record = await submitter.SubmitAsync(request, cancellationToken);
+        var record = await submitter.SubmitAsync(request, keys.OwnerOf(httpRequest.HttpContext), cancellationToken);
         if (wait > TimeSpan.Zero)
         {
             var finished = await lifecycle.WaitAsync(record.Id, wait, cancellationToken) ?? record;
@@ -53,7 +53,7 @@ public static class ConvolutionsApi
     }
 
     /// <summary>Lists jobs.</summary>
-    public static async Task<Ok<ConvolutionJobPage>> ListAsync([AsParameters] ListQuery query, IJobStore jobs, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
+    public static async Task<Ok<ConvolutionJobPage>> ListAsync([AsParameters] ListQuery query, HttpContext context, ApiKeyRing keys, IJobStore jobs, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         int limit = query.ValidLimit(options.Value.Limits.MaxPageSize);
         JobStatus? status = query.Status switch
@@ -66,22 +66,22 @@ public static class ConvolutionsApi
             "cancelled" => JobStatus.Cancelled,
             _ => throw RequestRejectedException.BadRequest($"Unknown status '{Echo.Clip(query.Status, 40)}': use queued, running, succeeded, failed or cancelled."),
         };
-        var fetched = await jobs.ListAsync(status, limit + 1, query.ValidAfter("job"), cancellationToken);
+        var fetched = await jobs.ListAsync(status, limit + 1, query.ValidAfter("job"), keys.OwnerOf(context), cancellationToken);
         var (items, next) = ListQuery.Cut(fetched, limit, ConvolutionJobResponse.From, job => job.Id);
         return TypedResults.Ok(new ConvolutionJobPage(items, next));
     }
 
     /// <summary>Gets one job.</summary>
-    public static async Task<Ok<ConvolutionJobResponse>> GetAsync(string id, IJobStore jobs, CancellationToken cancellationToken) =>
-        TypedResults.Ok(ConvolutionJobResponse.From(await FindAsync(id, jobs, cancellationToken)));
+    public static async Task<Ok<ConvolutionJobResponse>> GetAsync(string id, HttpContext context, ApiKeyRing keys, IJobStore jobs, CancellationToken cancellationToken) =>
+        TypedResults.Ok(ConvolutionJobResponse.From(await FindAsync(id, jobs, keys.OwnerOf(context), cancellationToken)));
 
     /// <summary>Gets a job's output.</summary>
     public static async Task<ArrayContentResult> GetResultAsync(
-        string id, HttpRequest request, [AsParameters] ResultQuery query, IJobStore jobs, IArrayStore arrays, IArrayHeaderStore headers,
+        string id, HttpRequest request, [AsParameters] ResultQuery query, ApiKeyRing keys, IJobStore jobs, IArrayStore arrays, IArrayHeaderStore headers,
         IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         var format = ArrayFormats.Negotiate(request);
-        var job = await FindSucceededAsync(id, jobs, cancellationToken);
+        var job = await FindSucceededAsync(id, jobs, keys.OwnerOf(request.HttpContext), cancellationToken);
         var summary = query.Pick(job);
         ArrayFormats.EnsureJsonFits(format, summary.Shape, options.Value.Limits.MaxJsonResultValues, "result");
         var result = await LoadResultAsync(job, summary, arrays, cancellationToken);
@@ -90,18 +90,19 @@ public static class ConvolutionsApi
     }
 
     /// <summary>Gets every result of a job as one .npy stack.</summary>
-    public static async Task<NpyStackResult> GetResultsAsync(string id, IJobStore jobs, IArrayStore arrays, CancellationToken cancellationToken)
+    public static async Task<NpyStackResult> GetResultsAsync(string id, HttpContext context, ApiKeyRing keys, IJobStore jobs, IArrayStore arrays,
+        CancellationToken cancellationToken)
     {
-        var job = await FindSucceededAsync(id, jobs, cancellationToken);
+        var job = await FindSucceededAsync(id, jobs, keys.OwnerOf(context), cancellationToken);
         var summaries = job.Results ?? [job.Result!];
         var results = new Array2D[summaries.Count];
         for (int k = 0; k < results.Length; k++) results[k] = await LoadResultAsync(job, summaries[k], arrays, cancellationToken);
         return new NpyStackResult(results, id + "-results");
     }
 
-    private static async Task<ConvolutionJobRecord> FindSucceededAsync(string id, IJobStore jobs, CancellationToken cancellationToken)
+    private static async Task<ConvolutionJobRecord> FindSucceededAsync(string id, IJobStore jobs, string? owner, CancellationToken cancellationToken)
     {
-        var job = await FindAsync(id, jobs, cancellationToken);
+        var job = await FindAsync(id, jobs, owner, cancellationToken);
         if (job.Status != JobStatus.Succeeded)
             throw new RequestRejectedException(StatusCodes.Status409Conflict, "No result",
                 job.Status.IsFinished()
@@ -111,14 +112,15 @@ public static class ConvolutionsApi
     }
 
     private static async Task<Array2D> LoadResultAsync(ConvolutionJobRecord job, JobResultSummary summary, IArrayStore arrays, CancellationToken cancellationToken) =>
-        await arrays.TryGetAsync(summary.ArrayId, cancellationToken)
+        await arrays.For(job.Owner).TryGetAsync(summary.ArrayId, cancellationToken)
             ?? throw new RequestRejectedException(StatusCodes.Status410Gone, "Result evicted",
                 $"Job {job.Id}'s result was evicted from the array store (ConvService:Limits:ArrayStoreBytes). Submit the job again to recompute it.");
 
     /// <summary>Cancels or deletes a job.</summary>
-    public static async Task<Results<Ok<ConvolutionJobResponse>, NoContent>> DeleteAsync(string id, ConvolutionJobLifecycle lifecycle, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ConvolutionJobResponse>, NoContent>> DeleteAsync(string id, HttpContext context, ApiKeyRing keys, IJobStore jobs,
+        ConvolutionJobLifecycle lifecycle, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsWellFormed(id)) throw JobIds.NotFound(id);
+        await FindAsync(id, jobs, keys.OwnerOf(context), cancellationToken); // another key's job is a 404, as if it did not exist
         var (outcome, record) = await lifecycle.CancelOrDeleteAsync(id, cancellationToken);
         return outcome switch
         {
@@ -128,10 +130,10 @@ public static class ConvolutionsApi
         };
     }
 
-    private static async Task<ConvolutionJobRecord> FindAsync(string id, IJobStore jobs, CancellationToken cancellationToken)
+    private static async Task<ConvolutionJobRecord> FindAsync(string id, IJobStore jobs, string? owner, CancellationToken cancellationToken)
     {
         if (!JobIds.IsWellFormed(id)) throw JobIds.NotFound(id);
-        return await jobs.TryGetAsync(id, cancellationToken) ?? throw JobIds.NotFound(id);
+        return await jobs.TryGetAsync(id, cancellationToken) is { } job && job.IsVisibleTo(owner) ? job : throw JobIds.NotFound(id);
     }
 }
 

@@ -122,6 +122,9 @@ public sealed record BenchmarkReport
     public string? Error { get; init; }
     /// <summary>Hangfire's id for the benchmark job.</summary>
     public string? HangfireJobId { get; init; }
+    /// <summary>The owner id (a hash of the API key that submitted it; absent without configured keys). Only that key sees the benchmark.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Owner { get; init; }
 }
 
 /// <summary>Progress counter.</summary>

@@ -27,6 +27,9 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
 
         using var userCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var registration = signals.Running(benchmarkId, userCancel);
+        using var stopProgress = new CancellationTokenSource();
+        // On the thread pool: Hangfire runs this job's continuations on its worker thread, which the run itself keeps busy.
+        var progressWriter = Task.Run(() => WriteProgressAsync(benchmarkId, stopProgress.Token));
         try
         {
             var outcome = await runner.RunAsync(report, BenchmarkPlanner.JobTemplate(report), userCancel.Token);
@@ -62,7 +65,42 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
         }
         finally
         {
-            await BenchmarkInputs.ReleaseAsync(arrays, report.Request);
+            await stopProgress.CancelAsync();
+            await progressWriter;
+            await BenchmarkInputs.ReleaseAsync(arrays, report);
+        }
+    }
+
+    /// <summary>How often a running benchmark's progress is written to its report.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Writes this node's live progress into the stored report every <see cref="ProgressInterval"/> while the run lasts,
+    /// so a node other than the one running it (PostgreSQL) shows it too. Best effort: a failed write only delays it.
+    /// </summary>
+    private async Task WriteProgressAsync(string benchmarkId, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(ProgressInterval, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (!BenchmarkRunner.LiveProgress.TryGetValue(benchmarkId, out var live)) continue;
+            long completed = Interlocked.Read(ref live.Completed);
+            try
+            {
+                await benchmarks.UpdateAsync(benchmarkId, current => current.Status != JobStatus.Running || current.Progress.Completed == completed ? null
+                    : current with { Progress = current.Progress with { Completed = completed } }, CancellationToken.None);
+            }
+            catch (Exception e) when (StorageUnavailableException.IsUnavailable(e))
+            {
+                logger.LogDebug(e, "Progress of benchmark {BenchmarkId} not written this time.", benchmarkId);
+            }
         }
     }
 
@@ -79,11 +117,11 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
 /// <summary>Pins a benchmark's image and filters while it is queued or running.</summary>
 public static class BenchmarkInputs
 {
-    /// <summary>Pins every input; false (with nothing left pinned) when one is gone.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedBenchmark plan) => arrays.PinAllAsync(Ids(plan));
+    /// <summary>Pins every input in the report's owner's namespace; false (with nothing left pinned) when one is gone.</summary>
+    public static ValueTask<bool> PinAsync(IArrayStore arrays, BenchmarkReport report) => arrays.For(report.Owner).PinAllAsync(Ids(report.Request));
 
     /// <summary>Releases the pins.</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, NormalizedBenchmark plan) => arrays.UnpinAllAsync(Ids(plan));
+    public static ValueTask ReleaseAsync(IArrayStore arrays, BenchmarkReport report) => arrays.For(report.Owner).UnpinAllAsync(Ids(report.Request));
 
     private static string[] Ids(NormalizedBenchmark plan) => [plan.Image.ArrayId, .. plan.Kernel.ArrayIds];
 }

@@ -21,7 +21,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
-        BenchmarkRequest request, CancellationToken cancellationToken)
+        BenchmarkRequest request, string? owner, CancellationToken cancellationToken)
     {
         var limits = options.Value.Limits;
         int iterations = InRange(request.Iterations ?? 100, 1, 100_000, "iterations");
@@ -45,12 +45,12 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         {
             if (imageSpec.Shape is not null || imageSpec.Fill is not null || imageSpec.Seed is not null)
                 throw RequestRejectedException.BadRequest("'image' has an arrayId and generator fields: give either {\"arrayId\": \"...\"} or {\"shape\", \"fill\", \"seed\"}.");
-            imageInput = await submitter.InspectAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, cancellationToken);
+            imageInput = await submitter.InspectAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, owner, cancellationToken);
         }
         else
         {
             var spec = new GenerateSpec(imageSpec.Shape ?? [3000, 3000], imageSpec.Fill ?? "zeros", imageSpec.Seed ?? 0);
-            imageInput = await submitter.InspectAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, cancellationToken);
+            imageInput = await submitter.InspectAsync(new ArraySource(Generate: spec), "image", limits.MaxImagePixels, owner, cancellationToken);
         }
 
         var kernelSpec = request.Kernel ?? new BenchmarkKernelSpec();
@@ -63,7 +63,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             if (kernelSpec.Shape is not null || kernelSpec.Fill is not null || kernelSpec.Seed is not null)
                 throw RequestRejectedException.BadRequest("'kernel' has an arrayId and generator fields: give either {\"arrayId\": \"...\", \"count\": n} or {\"shape\", \"count\", \"seed\", \"fill\"}.");
             count = InRange(kernelSpec.Count ?? 1, 1, 1024, "kernel.count");
-            kernelInput = await submitter.InspectAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, cancellationToken);
+            kernelInput = await submitter.InspectAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, owner, cancellationToken);
         }
         else
         {
@@ -71,7 +71,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             kernelSeed = kernelSpec.Seed ?? 0;
             kernelFill = RequestParsing.Word(RequestParsing.ParseFill(kernelSpec.Fill ?? "normal"));
             kernelInput = await submitter.InspectAsync(new ArraySource(Generate: new GenerateSpec(kernelSpec.Shape ?? [4, 4], kernelFill, kernelSeed.Value)),
-                "kernel", limits.MaxKernelPixels, cancellationToken);
+                "kernel", limits.MaxKernelPixels, owner, cancellationToken);
         }
         int[] imageShape = imageInput.Unstored.Shape, kernelShape = kernelInput.Unstored.Shape;
 
@@ -103,7 +103,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             {
                 for (int i = 1; i < count; i++)
                 {
-                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(kernelShape, kernelFill!, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, cancellationToken);
+                    var stored = await submitter.ResolveAsync(new ArraySource(Generate: new GenerateSpec(kernelShape, kernelFill!, unchecked(seed + i))), "kernel", limits.MaxKernelPixels, owner, cancellationToken);
                     ids[i] = stored.ArrayId;
                 }
             };
@@ -179,6 +179,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             Method = report.Method,
             MethodReason = report.MethodReason,
             MethodEstimateMs = report.MethodEstimateMs,
+            Owner = report.Owner, // the hangfire strategy's jobs read the benchmark's inputs from its owner's namespace
         };
     }
 

@@ -53,11 +53,12 @@ public sealed class BenchmarkRunner(
     public async Task<BenchmarkOutcome> RunAsync(BenchmarkReport report, ConvolutionJobRecord template, CancellationToken cancellationToken)
     {
         var plan = report.Request;
-        var image = await arrays.TryGetAsync(plan.Image.ArrayId, cancellationToken)
+        var owned = arrays.For(report.Owner);
+        var image = await owned.TryGetAsync(plan.Image.ArrayId, cancellationToken)
             ?? throw new InvalidOperationException("The benchmark image is no longer in the array store; submit the benchmark again.");
         var kernels = new Array2D[plan.Kernel.Count];
         for (int i = 0; i < kernels.Length; i++)
-            kernels[i] = await arrays.TryGetAsync(plan.Kernel.ArrayIds[i], cancellationToken)
+            kernels[i] = await owned.TryGetAsync(plan.Kernel.ArrayIds[i], cancellationToken)
                 ?? throw new InvalidOperationException("A benchmark filter is no longer in the array store; submit the benchmark again.");
 
         var coreOptions = RequestParsing.ToCoreOptions(template.Request, template.Method);
@@ -340,7 +341,7 @@ public sealed class BenchmarkRunner(
                     }
                     var request = template.Request with { Kernel = Filter(next % plan.Kernel.Count), Kernels = bank };
                     long enqueueStart = Stopwatch.GetTimestamp();
-                    ids[next] = (await submitter.EnqueueAsync(request, choice, benchmarkId, cancellationToken)).Id;
+                    ids[next] = (await submitter.EnqueueAsync(request, choice, benchmarkId, template.Owner, cancellationToken)).Id;
                     enqueueMs += Stopwatch.GetElapsedTime(enqueueStart).TotalMilliseconds;
                     next++;
                 }

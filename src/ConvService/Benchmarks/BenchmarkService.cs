@@ -11,14 +11,17 @@ namespace ConvService.Benchmarks;
 /// <summary>Submits, waits for, cancels and deletes benchmarks.</summary>
 public sealed class BenchmarkService(
     BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options)
+    IOptions<ConvServiceOptions> options, ILogger<BenchmarkService> logger)
 {
     /// <summary>Plans, records and enqueues a benchmark.</summary>
-    public async Task<BenchmarkReport> SubmitAsync(BenchmarkRequest request, CancellationToken cancellationToken)
+    /// <param name="request">The request.</param>
+    /// <param name="owner">The submitting key's owner id (null without keys).</param>
+    /// <param name="cancellationToken">Cancels the submission.</param>
+    public async Task<BenchmarkReport> SubmitAsync(BenchmarkRequest request, string? owner, CancellationToken cancellationToken)
     {
         // Checked before the plan stores any input, and again after (planning can take a while for generated inputs).
         await EnsureRoomAsync(cancellationToken);
-        var (plan, choice, estimatedSeconds) = await planner.PrepareAsync(request, cancellationToken);
+        var (plan, choice, estimatedSeconds) = await planner.PrepareAsync(request, owner, cancellationToken);
         await EnsureRoomAsync(cancellationToken);
         var now = time.GetUtcNow();
         var report = new BenchmarkReport
@@ -32,19 +35,23 @@ public sealed class BenchmarkService(
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             EstimatedSeconds = estimatedSeconds,
+            Owner = owner,
         };
-        if (!await BenchmarkInputs.PinAsync(arrays, plan))
+        if (!await BenchmarkInputs.PinAsync(arrays, report))
             throw RequestRejectedException.Unprocessable("An input array was evicted while the benchmark was being submitted; submit it again.");
-        await benchmarks.CreateAsync(report, cancellationToken);
+        await HangfireEnqueue.CreatePinnedAsync(() => benchmarks.CreateAsync(report, cancellationToken).AsTask(), () => BenchmarkInputs.ReleaseAsync(arrays, report).AsTask());
         string id = report.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
             Job.FromExpression<BenchmarkJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Benchmarks, "benchmark",
             async () =>
             {
                 await benchmarks.DeleteAsync(id, CancellationToken.None);
-                await BenchmarkInputs.ReleaseAsync(arrays, plan);
+                await BenchmarkInputs.ReleaseAsync(arrays, report);
             });
-        var (updated, _) = await benchmarks.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
+        BenchmarkReport? updated = null;
+        await HangfireEnqueue.TryRecordIdAsync(
+            async () => (updated, _) = await benchmarks.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),
+            logger, "benchmark", id);
         return updated ?? report;
     }
 
@@ -89,7 +96,7 @@ public sealed class BenchmarkService(
             return (DeleteOutcome.Deleted, report);
         }
         // A running benchmark releases its inputs when its job unwinds; a queued one never will, so release here.
-        if (!signals.TryCancelRunning(id) && report.StartedAt is null) await BenchmarkInputs.ReleaseAsync(arrays, report.Request);
+        if (!signals.TryCancelRunning(id) && report.StartedAt is null) await BenchmarkInputs.ReleaseAsync(arrays, report);
         if (report.HangfireJobId is { } hangfireId) hangfire.Delete(hangfireId);
         signals.Completed(id);
         return (DeleteOutcome.Cancelled, report);

@@ -5,6 +5,7 @@ using ConvService.Jobs;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
+using Hangfire.Common;
 using Microsoft.Extensions.Options;
 
 namespace ConvService.Extensions;
@@ -49,6 +50,9 @@ public static class ConvServiceExtensions
         services.AddTransient<BenchmarkJob>();
 
         services.AddConvServiceStorage(options, builder.Configuration); // before AddHangfire: see StorageExtensions
+        // Before AddHangfire, which only adds its own IJobFilterProvider when none is registered.
+        services.AddSingleton<JobRecordStateFilter>();
+        services.AddSingleton<IJobFilterProvider, HostJobFilterProvider>();
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -107,8 +111,12 @@ public static class ConvServiceExtensions
         {
             DashboardTitle = "ConvService jobs",
             Authorization = options.DashboardAllowRemote ? [new AllowAllDashboardAuthorization()] : [new Hangfire.Dashboard.LocalRequestsOnlyAuthorizationFilter()],
-            // Remote dashboards are read-only: nobody deletes or requeues jobs from outside the machine.
-            IsReadOnlyFunc = _ => options.DashboardAllowRemote,
+            // Read-only unless configured, and always when remote: nobody deletes or requeues jobs from outside the machine.
+            // DashboardWriteGuard refuses the writes before they get here (Hangfire's own check answers with a bare status).
+            IsReadOnlyFunc = _ => DashboardWriteGuard.IsReadOnly(options),
+            // A read-only dashboard's pages carry no antiforgery token, yet poll POST /stats: Hangfire would refuse that
+            // poll. Writes are refused by DashboardWriteGuard there anyway; a writable dashboard checks the token (twice).
+            IgnoreAntiforgeryToken = DashboardWriteGuard.IsReadOnly(options),
         });
         return app;
     }

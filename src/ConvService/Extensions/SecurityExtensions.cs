@@ -15,6 +15,9 @@ public static class SecurityExtensions
     {
         var services = builder.Services;
         services.AddSingleton<ApiKeyRing>();
+        // A writable dashboard's pages carry an antiforgery token (Hangfire emits it when IAntiforgery is registered);
+        // DashboardWriteGuard requires it on every change, so a cross-site form POST is refused.
+        services.AddAntiforgery();
         services.AddSingleton<IValidateOptions<ConvServiceOptions>, SecurityOptionsValidator>();
         services.AddRateLimiter(limiter =>
         {
@@ -41,6 +44,7 @@ public static class SecurityExtensions
         app.UseMiddleware<ApiKeyMiddleware>();
         if (options.DashboardAllowRemote && keys.Enabled)
             app.UseWhen(context => context.Request.Path.StartsWithSegments(DashboardKeyGate.Path), gated => gated.UseMiddleware<DashboardKeyGate>());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(DashboardKeyGate.Path), guarded => guarded.UseMiddleware<DashboardWriteGuard>());
 
         if (!keys.Enabled)
             logger.LogInformation("No ConvService:ApiKeys configured: POST, PUT, PATCH and DELETE are open to every client.");

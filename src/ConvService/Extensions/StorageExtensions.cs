@@ -66,6 +66,7 @@ public static class StorageExtensions
         services.AddSingleton<IArrayStore, PostgresArrayStore>();
         services.AddSingleton<IArrayHeaderStore, PostgresArrayHeaderStore>();
         services.AddSingleton<IJobStore, PostgresJobStore>();
+        services.AddSingleton<IBenchmarkStore, PostgresBenchmarkStore>(); // replaces the in-memory one: every node serves the benchmarks queue
         services.AddHostedService<PostgresSchemaInitializer>();
         services.AddSingleton(settings);
         services.AddHostedService<AbandonedJobRequeuer>();

@@ -29,8 +29,17 @@ public sealed class ApiKeyRing
 
     private static readonly byte[] DashboardTokenPurpose = "convservice-dashboard-cookie-v1"u8.ToArray();
 
+    private static readonly byte[] OwnerPurpose = "convservice-owner-v1"u8.ToArray();
+
+    /// <summary>
+    /// The owner of what a caller without a valid key could reach when keys are on. The key check refuses such callers
+    /// on every owned route before they get there; should one slip through, it sees this empty namespace, never all data.
+    /// </summary>
+    public const string NoKeyOwner = "anonymous";
+
     private readonly byte[][] _digests;
     private readonly byte[][] _dashboardTokens;
+    private readonly string[] _owners;
 
     /// <summary>Builds the ring from the options.</summary>
     public ApiKeyRing(IOptions<ConvServiceOptions> options)
@@ -40,7 +49,20 @@ public sealed class ApiKeyRing
         // The dashboard cookie carries an HMAC of a fixed purpose under the key, never the key: a stolen cookie is
         // good for the read-only dashboard only, and rotating the key invalidates it.
         _dashboardTokens = _digests.Select(d => HMACSHA256.HashData(d, DashboardTokenPurpose)).ToArray();
+        // Owner ids are stored on records and in array ids: an HMAC of a fixed purpose under the key's digest, so the
+        // database never holds the key or a plain hash of it that could be checked against guesses offline cheaply.
+        _owners = _digests.Select(d => Convert.ToHexStringLower(HMACSHA256.HashData(d, OwnerPurpose))).ToArray();
     }
+
+    /// <summary>
+    /// Who owns what this request creates and what it may read: null without configured keys (single-user lab mode:
+    /// everything is everyone's, as before keys existed), else the owner id of the request's key.
+    /// </summary>
+    public string? OwnerOf(HttpContext context) => !Enabled ? null : MatchHeader(context) is var index and >= 0 ? _owners[index] : NoKeyOwner;
+
+    /// <summary>True for the routes whose data belongs to a key: with keys configured every method there needs one.</summary>
+    public static bool IsOwnedData(PathString path) =>
+        path.StartsWithSegments("/convolutions") || path.StartsWithSegments("/benchmarks") || path.StartsWithSegments("/arrays");
 
     /// <summary>True when at least one key is configured (mutating endpoints then need one).</summary>
     public bool Enabled => _digests.Length > 0;
@@ -106,11 +128,11 @@ public sealed class ApiKeyRing
 }
 
 /// <summary>
-/// Requires a configured API key in <c>X-Api-Key</c> for every request that can change state (any method but GET,
-/// HEAD, OPTIONS and TRACE) when <c>ConvService:ApiKeys</c> is set. Reads stay open: job ids are unguessable
-/// version-7 GUIDs and array ids are content hashes, so a GET reveals only what the caller already knows the id of,
-/// and dashboards, probes and browsers keep working without a key. The Hangfire dashboard has its own gate
-/// (<see cref="DashboardKeyGate"/>).
+/// Requires a configured API key in <c>X-Api-Key</c>, when <c>ConvService:ApiKeys</c> is set, for every request that
+/// can change state (any method but GET, HEAD, OPTIONS and TRACE) and for every request to owned data
+/// (<c>/convolutions</c>, <c>/benchmarks</c>, <c>/arrays</c>, reads included): jobs, benchmarks and arrays belong to
+/// the key that created them, and an anonymous list or content-id lookup would reveal them. Probes, metrics, Swagger
+/// and the web UI's files stay open. The Hangfire dashboard has its own gate (<see cref="DashboardKeyGate"/>).
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing keys, RefusalMetrics counters)
 {
@@ -118,7 +140,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing keys, Refu
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!keys.Enabled || IsSafe(request.Method) || request.Path.StartsWithSegments(DashboardKeyGate.Path))
+        if (!keys.Enabled || (IsSafe(request.Method) && !ApiKeyRing.IsOwnedData(request.Path)) || request.Path.StartsWithSegments(DashboardKeyGate.Path))
             return next(context);
         if (keys.MatchHeader(context) >= 0) return next(context);
         var presented = request.Headers[ApiKeyRing.HeaderName];
@@ -127,7 +149,9 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing keys, Refu
         context.Response.Headers.WWWAuthenticate = ApiKeyRing.Challenge;
         return StringValues.IsNullOrEmpty(presented)
             ? ProblemResponses.WriteAsync(context, StatusCodes.Status401Unauthorized, "API key required",
-                $"{request.Method} requests to this service need an API key: send it in the {ApiKeyRing.HeaderName} header. GET requests need none.")
+                IsSafe(request.Method)
+                    ? $"Jobs, benchmarks and arrays belong to the API key that created them: send your key in the {ApiKeyRing.HeaderName} header to read yours."
+                    : $"{request.Method} requests to this service need an API key: send it in the {ApiKeyRing.HeaderName} header.")
             : ProblemResponses.WriteAsync(context, StatusCodes.Status401Unauthorized, "Invalid API key",
                 $"The {ApiKeyRing.HeaderName} header does not hold a valid API key. Send exactly one key, as issued by the operator of this service.");
     }

@@ -47,7 +47,7 @@ public static class FitsContent
         var request = job.Request;
         var cards = new List<FitsCard>();
         string? note = null;
-        if (await headers.TryGetAsync(request.Image.ArrayId, cancellationToken) is { } text)
+        if (await headers.TryGetAsync(ConvService.Storage.ArrayOwners.Scope(job.Owner, request.Image.ArrayId), cancellationToken) is { } text)
         {
             var options = RequestParsing.ToCoreOptions(request, job.Method);
             int kr = request.Kernel.Shape[0], kc = request.Kernel.Shape[1];

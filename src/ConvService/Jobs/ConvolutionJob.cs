@@ -66,11 +66,12 @@ public sealed class ConvolutionJob(
         try
         {
             long t1 = Stopwatch.GetTimestamp();
-            var image = await arrays.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
+            var owned = arrays.For(record.Owner); // the submitting key's namespace: inputs and results live there
+            var image = await owned.TryGetAsync(record.Request.Image.ArrayId, CancellationToken.None);
             var kernelRefs = record.Request.AllKernels;
             var kernels = new Array2D[kernelRefs.Count];
             for (int k = 0; k < kernels.Length && image is not null; k++)
-                if ((kernels[k] = (await arrays.TryGetAsync(kernelRefs[k].ArrayId, CancellationToken.None))!) is null) image = null;
+                if ((kernels[k] = (await owned.TryGetAsync(kernelRefs[k].ArrayId, CancellationToken.None))!) is null) image = null;
             if (image is null)
             {
                 await FinishAsync(record, JobStatus.Failed, error: "An input array is no longer in the array store; resubmit the job with its data.");
@@ -104,7 +105,7 @@ public sealed class ConvolutionJob(
                 if (convolutionOptions.Method == ConvolutionMethod.Gpu) digest.AddAll(output); // the device writes no bands: one pass on the host
                 var (checksum, statistics) = digest.Finish();
                 long t4 = Stopwatch.GetTimestamp();
-                var put = await arrays.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
+                var put = await owned.PutBufferAsync(output, ArrayId.ForResult(jobId, checksum, Computation(record)), CancellationToken.None);
                 kept = put.KeptBuffer;
                 summary = Summarize(output, put.Info, statistics);
                 long t5 = Stopwatch.GetTimestamp();
@@ -168,7 +169,7 @@ public sealed class ConvolutionJob(
                 long f0 = Stopwatch.GetTimestamp();
                 var (checksum, statistics) = digests[k].Finish();
                 long f1 = Stopwatch.GetTimestamp();
-                var put = await arrays.PutBufferAsync(outputs[k], ArrayId.ForResult(BankResultKey(record.Id, k), checksum, Computation(record, k)), CancellationToken.None);
+                var put = await arrays.For(record.Owner).PutBufferAsync(outputs[k], ArrayId.ForResult(BankResultKey(record.Id, k), checksum, Computation(record, k)), CancellationToken.None);
                 kept[k] = put.KeptBuffer;
                 results[k] = Summarize(outputs[k], put.Info, statistics);
                 digestMs += digests[k].Elapsed.TotalMilliseconds;
@@ -237,10 +238,10 @@ public static class QueueNames
 public static class JobInputs
 {
     /// <summary>Pins both inputs; false (with nothing left pinned) when one is gone already.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request) => arrays.PinAllAsync(Ids(request));
+    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request, string? owner) => arrays.For(owner).PinAllAsync(Ids(request));
 
     /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.UnpinAllAsync(Ids(record.Request));
+    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.For(record.Owner).UnpinAllAsync(Ids(record.Request));
 
     private static string[] Ids(NormalizedConvolution request)
     {

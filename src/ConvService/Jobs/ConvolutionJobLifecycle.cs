@@ -65,10 +65,10 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
 
         await jobs.DeleteAsync(id, cancellationToken);
         if (record.Result?.ArrayId is { } resultId && !await jobs.IsResultReferencedAsync(resultId, id, cancellationToken))
-            await arrays.DeleteAsync(resultId, cancellationToken);
+            await arrays.For(record.Owner).DeleteAsync(resultId, cancellationToken);
         // A bank's result ids derive from its own job id and index: no other job's record names them.
         foreach (var bankResult in record.Results ?? [])
-            await arrays.DeleteAsync(bankResult.ArrayId, cancellationToken);
+            await arrays.For(record.Owner).DeleteAsync(bankResult.ArrayId, cancellationToken);
         return (DeleteOutcome.Deleted, record);
     }
 }

@@ -67,6 +67,15 @@ public sealed record ConvolutionJobRecord
     public string? HangfireJobId { get; init; }
     /// <summary>The benchmark that submitted it, if any (hidden from the plain job list).</summary>
     public string? BenchmarkId { get; init; }
+    /// <summary>
+    /// The owner id: a hash of the API key that submitted it (see <c>ApiKeyRing.OwnerOf</c>), never the key; null without
+    /// configured keys. Only that key lists, reads, cancels or deletes the job, and its arrays live in that key's namespace.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Owner { get; init; }
+
+    /// <summary>True when a caller whose owner id is <paramref name="owner"/> may see this job.</summary>
+    public bool IsVisibleTo(string? owner) => owner is null || Owner == owner;
 }
 
 /// <summary>A convolution request after validation: defaults filled in, inputs resolved to stored arrays.</summary>

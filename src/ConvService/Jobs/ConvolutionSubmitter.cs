@@ -19,8 +19,8 @@ namespace ConvService.Jobs;
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
-    IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
-    JobStorage hangfireStorage)
+    IJobStore jobs, IArrayStore allArrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
+    JobStorage hangfireStorage, ILogger<ConvolutionSubmitter> logger)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
@@ -28,7 +28,10 @@ public sealed class ConvolutionSubmitter(
     private static readonly ConcurrentDictionary<(int Rows, int Cols, FillKind Fill, int Seed), string> GeneratedIds = new();
 
     /// <summary>Validates, stores inputs, records and enqueues a job.</summary>
-    public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, CancellationToken cancellationToken)
+    /// <param name="request">The request.</param>
+    /// <param name="owner">The submitting key's owner id (null without keys): the job and its inputs belong to it.</param>
+    /// <param name="cancellationToken">Cancels the submission.</param>
+    public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, string? owner, CancellationToken cancellationToken)
     {
         if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
         if (request.Kernel is null == request.Kernels is null)
@@ -37,22 +40,22 @@ public sealed class ConvolutionSubmitter(
                 : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
         // The queue limit first: a 429 must not leave the request's inline inputs in the store.
         await EnsureQueueRoomAsync(1, cancellationToken);
-        var (normalized, choice) = await PrepareAsync(request, cancellationToken);
+        var (normalized, choice) = await PrepareAsync(request, owner, cancellationToken);
         await EnsureQueueRoomAsync(1, cancellationToken);
-        return await EnqueueAsync(normalized, choice, benchmarkId: null, cancellationToken);
+        return await EnqueueAsync(normalized, choice, benchmarkId: null, owner, cancellationToken);
     }
 
     /// <summary>
     /// Validates options, checks both inputs and plans the method against every limit, and only then stores the
     /// inputs, so a refused request leaves nothing in the array store. Nothing is enqueued.
     /// </summary>
-    public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, CancellationToken cancellationToken)
+    public async Task<(NormalizedConvolution Request, MethodChoice Choice)> PrepareAsync(ConvolutionRequest request, string? owner, CancellationToken cancellationToken)
     {
         // Options first: a misspelt mode is refused before a large inline image is even copied.
         var settings = ParseSettings(request);
-        var image = await InspectAsync(request.Image!, "image", _limits.MaxImagePixels, cancellationToken);
-        var bank = await InspectBankAsync(request.Kernels, cancellationToken);
-        var kernel = bank?[0] ?? await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, cancellationToken);
+        var image = await InspectAsync(request.Image!, "image", _limits.MaxImagePixels, owner, cancellationToken);
+        var bank = await InspectBankAsync(request.Kernels, owner, cancellationToken);
+        var kernel = bank?[0] ?? await InspectAsync(request.Kernel!, "kernel", _limits.MaxKernelPixels, owner, cancellationToken);
         // Output, work and FFT memory limits, and the pin budget, on shapes alone; then the inputs are stored.
         Plan(settings.For(image.Unstored, kernel.Unstored, bank?.Select(k => k.Unstored).ToArray()));
         EnsurePinRoom([image.Unstored, .. (bank ?? [kernel]).Select(k => k.Unstored)]);
@@ -64,7 +67,7 @@ public sealed class ConvolutionSubmitter(
         }
         var normalized = settings.For(await image.StoreAsync(cancellationToken), kernels?[0] ?? await kernel.StoreAsync(cancellationToken), kernels);
         var choice = Plan(normalized);
-        if (normalized.NormalizeKernel == true && await arrays.TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
+        if (normalized.NormalizeKernel == true && await allArrays.For(owner).TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
             NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
@@ -72,7 +75,7 @@ public sealed class ConvolutionSubmitter(
     }
 
     /// <summary>Checks the size of a filter bank and inspects its kernels, storing nothing (null: no bank).</summary>
-    private async Task<PendingInput[]?> InspectBankAsync(ArraySource[]? sources, CancellationToken cancellationToken)
+    private async Task<PendingInput[]?> InspectBankAsync(ArraySource[]? sources, string? owner, CancellationToken cancellationToken)
     {
         if (sources is null) return null;
         if (sources.Length == 0)
@@ -84,7 +87,7 @@ public sealed class ConvolutionSubmitter(
         for (int k = 0; k < sources.Length; k++)
             kernels[k] = await InspectAsync(
                 sources[k] ?? throw RequestRejectedException.BadRequest($"'kernels[{k}]' is null: every kernel is {{\"data\": [[...]]}}, {{\"arrayId\": \"...\"}} or {{\"generate\": {{...}}}}."),
-                $"kernels[{k}]", _limits.MaxKernelPixels, cancellationToken);
+                $"kernels[{k}]", _limits.MaxKernelPixels, owner, cancellationToken);
         return kernels;
     }
 
@@ -221,7 +224,7 @@ public sealed class ConvolutionSubmitter(
     /// </summary>
     public void EnsurePinRoom(IReadOnlyList<ArrayReference> inputs)
     {
-        if (arrays is not IPinnedBytes store) return;
+        if (allArrays is not IPinnedBytes store) return;
         long incoming = 0;
         for (int i = 0; i < inputs.Count; i++)
         {
@@ -240,7 +243,8 @@ public sealed class ConvolutionSubmitter(
     }
 
     /// <summary>Records a validated job, pins its inputs and enqueues it on Hangfire.</summary>
-    public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, CancellationToken cancellationToken)
+    public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, string? owner,
+        CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var record = new ConvolutionJobRecord
@@ -253,10 +257,11 @@ public sealed class ConvolutionSubmitter(
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             BenchmarkId = benchmarkId,
+            Owner = owner,
         };
-        if (!await JobInputs.PinAsync(arrays, request))
+        if (!await JobInputs.PinAsync(allArrays, request, owner))
             throw RequestRejectedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
-        await jobs.CreateAsync(record, cancellationToken);
+        await HangfireEnqueue.CreatePinnedAsync(() => jobs.CreateAsync(record, cancellationToken).AsTask(), () => JobInputs.ReleaseAsync(allArrays, record).AsTask());
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
             Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
@@ -264,23 +269,27 @@ public sealed class ConvolutionSubmitter(
             async () =>
             {
                 await jobs.DeleteAsync(id, CancellationToken.None);
-                await JobInputs.ReleaseAsync(arrays, record);
+                await JobInputs.ReleaseAsync(allArrays, record);
             });
         metrics.Submitted(record.Method);
-        var (updated, _) = await jobs.UpdateAsync(record.Id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None);
+        ConvolutionJobRecord? updated = null;
+        await HangfireEnqueue.TryRecordIdAsync(
+            async () => (updated, _) = await jobs.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),
+            logger, "job", id);
         return updated ?? record;
     }
 
     /// <summary>Stores an input given inline, by id, or by generator spec.</summary>
-    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken) =>
-        await (await InspectAsync(source, role, maxPixels, cancellationToken)).StoreAsync(cancellationToken);
+    public async Task<ArrayReference> ResolveAsync(ArraySource source, string role, long maxPixels, string? owner, CancellationToken cancellationToken) =>
+        await (await InspectAsync(source, role, maxPixels, owner, cancellationToken)).StoreAsync(cancellationToken);
 
     /// <summary>
     /// Checks an input given inline, by id, or by generator spec, and learns its shape, without storing or generating
     /// anything: the caller checks its limits on the shape and calls <see cref="PendingInput.StoreAsync"/> after.
     /// </summary>
-    public async Task<PendingInput> InspectAsync(ArraySource source, string role, long maxPixels, CancellationToken cancellationToken)
+    public async Task<PendingInput> InspectAsync(ArraySource source, string role, long maxPixels, string? owner, CancellationToken cancellationToken)
     {
+        var arrays = allArrays.For(owner); // the owner's namespace (see OwnedArrayStore)
         int given = (source.Data is null ? 0 : 1) + (source.ArrayId is null ? 0 : 1) + (source.Generate is null ? 0 : 1);
         if (given != 1)
             throw RequestRejectedException.BadRequest(

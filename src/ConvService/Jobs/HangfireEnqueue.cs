@@ -31,4 +31,42 @@ public static class HangfireEnqueue
                 $"The {what} could not be queued because job storage did not answer; nothing was accepted. Retry shortly.", TimeSpan.FromSeconds(5));
         }
     }
+
+    /// <summary>
+    /// Records a queued job's Hangfire id, tolerating a store that fails now: the job is queued and will run, so the
+    /// client must get its 202 (a 503 "nothing was accepted" would make it submit again and run the work twice). The id
+    /// only lets a DELETE remove the Hangfire job at once; without it a cancelled job is skipped when a worker picks it
+    /// up (its record is final), and the dashboard-delete filter finds the record by the job's argument, not by this id.
+    /// </summary>
+    /// <returns>False when the id could not be recorded.</returns>
+    public static async Task<bool> TryRecordIdAsync(Func<Task> record, ILogger logger, string what, string id)
+    {
+        try
+        {
+            await record();
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "The {What} {Id} is queued but its Hangfire id could not be recorded; it runs anyway.", what, id);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Creates a record whose inputs are already pinned, releasing the pins when the create fails: otherwise nothing
+    /// would ever release them and the inputs could never be evicted or deleted.
+    /// </summary>
+    public static async Task CreatePinnedAsync(Func<Task> create, Func<Task> unpin)
+    {
+        try
+        {
+            await create();
+        }
+        catch
+        {
+            await unpin();
+            throw;
+        }
+    }
 }

@@ -23,6 +23,13 @@ public sealed class ConvServiceOptions
     public bool DashboardAllowRemote { get; set; }
 
     /// <summary>
+    /// Keep the Hangfire dashboard read-only (the default): no deleting, requeueing or triggering jobs from it. false
+    /// makes a local dashboard writable, each change then needing the antiforgery token the dashboard's own pages carry,
+    /// so a cross-site form cannot post to it. A remote dashboard (<see cref="DashboardAllowRemote"/>) is always read-only.
+    /// </summary>
+    public bool DashboardReadOnly { get; set; } = true;
+
+    /// <summary>
     /// API keys accepted in the <c>X-Api-Key</c> header; empty = no keys (mutating endpoints are open). When set, every
     /// POST, PUT, PATCH and DELETE needs one of them (see docs/operations.md).
     /// </summary>

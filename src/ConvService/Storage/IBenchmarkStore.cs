@@ -15,8 +15,8 @@ public interface IBenchmarkStore
     /// <summary>Atomically applies <paramref name="update"/> (null = no change); returns the stored report and whether it changed.</summary>
     ValueTask<(BenchmarkReport? Report, bool Changed)> UpdateAsync(string id, Func<BenchmarkReport, BenchmarkReport?> update, CancellationToken cancellationToken = default);
 
-    /// <summary>Newest first, older than <paramref name="after"/> when given.</summary>
-    ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, CancellationToken cancellationToken = default);
+    /// <summary>Newest first, older than <paramref name="after"/> when given, only <paramref name="owner"/>'s when given (null: all).</summary>
+    ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, string? owner, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a report; false when unknown.</summary>
     ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
@@ -31,7 +31,7 @@ public interface IBenchmarkStore
         string? after = null;
         while (true)
         {
-            var page = await ListAsync(500, after, cancellationToken);
+            var page = await ListAsync(500, after, owner: null, cancellationToken);
             foreach (var report in page)
                 if (!report.Status.IsFinished()) active++;
             if (page.Count < 500) return active;
@@ -63,8 +63,8 @@ public sealed class InMemoryBenchmarkStore : IBenchmarkStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<BenchmarkReport>>(_reports.Page(static r => r.Id, static _ => true, limit, after));
+    public ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<BenchmarkReport>>(_reports.Page(static r => r.Id, r => owner is null || r.Owner == owner, limit, after));
 
     /// <inheritdoc />
     public ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => ValueTask.FromResult(_reports.TryRemove(id, out _));

@@ -17,8 +17,11 @@ public interface IJobStore
     /// <returns>The stored record after the call (updated or not), or null when the job is unknown.</returns>
     ValueTask<(ConvolutionJobRecord? Record, bool Changed)> UpdateAsync(string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default);
 
-    /// <summary>Newest first; only jobs older than <paramref name="after"/> when given; benchmark jobs excluded.</summary>
-    ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Newest first; only jobs older than <paramref name="after"/> when given; benchmark jobs excluded; only
+    /// <paramref name="owner"/>'s jobs when given (null: every job, as without API keys).
+    /// </summary>
+    ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a job; false when unknown.</summary>
     ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);

@@ -35,10 +35,10 @@ public sealed class InMemoryJobStore(IOptions<ConvServiceOptions> options) : IJo
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default)
     {
         // Benchmark convolutions are measurement, not user jobs: the list hides them.
-        var page = _jobs.Page(static j => j.Id, job => job.BenchmarkId is null && (status is null || job.Status == status), limit, after);
+        var page = _jobs.Page(static j => j.Id, job => job.BenchmarkId is null && (status is null || job.Status == status) && job.IsVisibleTo(owner), limit, after);
         return ValueTask.FromResult<IReadOnlyList<ConvolutionJobRecord>>(page);
     }
 

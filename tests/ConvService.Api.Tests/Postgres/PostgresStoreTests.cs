@@ -354,14 +354,14 @@ public sealed class PostgresStoreTests
             await node.Jobs.CreateAsync(Job(Id(i), i % 3 == 0 ? JobStatus.Succeeded : i % 3 == 1 ? JobStatus.Queued : JobStatus.Running));
         await node.Jobs.CreateAsync(Job(Id(8), JobStatus.Queued, benchmark: "bench1"));
 
-        var page1 = await node.Jobs.ListAsync(null, 3, null);
+        var page1 = await node.Jobs.ListAsync(null, 3, null, owner: null);
         Assert.Equal(new[] { Id(7), Id(6), Id(5) }, page1.Select(j => j.Id));
-        var page2 = await node.Jobs.ListAsync(null, 3, page1[^1].Id);
+        var page2 = await node.Jobs.ListAsync(null, 3, page1[^1].Id, owner: null);
         Assert.Equal(new[] { Id(4), Id(3), Id(2) }, page2.Select(j => j.Id));
-        var page3 = await node.Jobs.ListAsync(null, 3, page2[^1].Id);
+        var page3 = await node.Jobs.ListAsync(null, 3, page2[^1].Id, owner: null);
         Assert.Equal(new[] { Id(1) }, page3.Select(j => j.Id));
-        Assert.Equal(new[] { Id(6), Id(3) }, (await node.Jobs.ListAsync(JobStatus.Succeeded, 10, null)).Select(j => j.Id));
-        Assert.Equal(new[] { Id(4) }, (await node.Jobs.ListAsync(JobStatus.Queued, 10, Id(7))).Select(j => j.Id).Take(1));
+        Assert.Equal(new[] { Id(6), Id(3) }, (await node.Jobs.ListAsync(JobStatus.Succeeded, 10, null, owner: null)).Select(j => j.Id));
+        Assert.Equal(new[] { Id(4) }, (await node.Jobs.ListAsync(JobStatus.Queued, 10, Id(7), owner: null)).Select(j => j.Id).Take(1));
 
         // Active: queued 1, 4, 7, running 2, 5 and the benchmark's queued job 8.
         Assert.Equal(6, await node.Jobs.CountActiveAsync());
@@ -386,7 +386,7 @@ public sealed class PostgresStoreTests
         Assert.False(await node.Jobs.IsResultReferencedAsync(new string('8', 64), Id(11)));
 
         await node.Jobs.TrimOldestFinishedAsync();
-        var left = (await node.Jobs.ListAsync(null, 100, null)).Select(j => j.Id).ToList();
+        var left = (await node.Jobs.ListAsync(null, 100, null, owner: null)).Select(j => j.Id).ToList();
         Assert.Equal(new[] { Id(12), Id(11), Id(10), Id(9), Id(8), Id(1) }, left);
         await node.Jobs.DeleteAsync(Id(12));
         Assert.False(await node.Jobs.IsResultReferencedAsync(result, Id(11)));

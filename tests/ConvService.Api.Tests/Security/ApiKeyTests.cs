@@ -82,7 +82,7 @@ public sealed class ApiKeyTests(KeyedHost host) : IClassFixture<KeyedHost>
     }
 
     [Fact]
-    public async Task Reads_StayOpenWithoutKey()
+    public async Task Reads_OfOwnedDataNeedAKey_ProbesStayOpen()
     {
         using var client = host.Factory.CreateClient();
         var submit = await client.SendAsync(Ops.Request(HttpMethod.Post, "/convolutions?wait=30", Ops.KeyA, ApiClient.Json(Ops.SmallJob)));
@@ -90,11 +90,15 @@ public sealed class ApiKeyTests(KeyedHost host) : IClassFixture<KeyedHost>
         string jobId = job.GetProperty("id").GetString()!;
         string resultId = job.GetProperty("result").GetProperty("arrayId").GetString()!;
 
-        foreach (var url in new[] { "/convolutions", "/convolutions/" + jobId, $"/convolutions/{jobId}/result", "/arrays/" + resultId, "/health", "/metrics" })
+        foreach (var url in new[] { "/convolutions", "/convolutions/" + jobId, $"/convolutions/{jobId}/result", "/arrays/" + resultId })
+            await (await client.GetAsync(url)).AssertProblemAsync(HttpStatusCode.Unauthorized, "X-Api-Key");
+        foreach (var url in new[] { "/convolutions", "/convolutions/" + jobId, $"/convolutions/{jobId}/result", "/arrays/" + resultId })
         {
-            var response = await client.GetAsync(url);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url} without a key: {(int)response.StatusCode}");
+            var response = await client.SendAsync(Ops.Request(HttpMethod.Get, url, Ops.KeyA));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url} with the owner's key: {(int)response.StatusCode}");
         }
+        foreach (var url in new[] { "/health", "/metrics" })
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(url)).StatusCode);
     }
 
     [Fact]

@@ -71,10 +71,11 @@ public sealed class DashboardAccessTests(RemoteDashboardHost host) : IClassFixtu
     }
 
     [Fact]
-    public async Task Api_OnTheSameHost_StillNeedsKeysOnlyForMutations()
+    public async Task Api_OnTheSameHost_StillNeedsKeysForMutationsAndOwnedData()
     {
         using var client = Client();
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/convolutions")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/nodes")).StatusCode);
+        await (await client.GetAsync("/convolutions")).AssertProblemAsync(HttpStatusCode.Unauthorized);
         await (await client.PostAsync("/arrays", ApiClient.Json(Ops.SmallArray))).AssertProblemAsync(HttpStatusCode.Unauthorized);
     }
 }

@@ -13,13 +13,13 @@ public sealed class RateLimitTests
         .With("ConvService:RateLimits:PermitsPerSecond", "1")
         .With("ConvService:RateLimits:Burst", Burst.ToString());
 
-    /// <summary>Sends GET /convolutions until refused; returns how many passed and the refusal.</summary>
+    /// <summary>Sends GET /nodes (open to anonymous callers, unlike owned data) until refused; returns how many passed and the refusal.</summary>
     private static async Task<(int Passed, HttpResponseMessage Refusal, TimeSpan Elapsed)> DrainAsync(HttpClient client, string? key = null)
     {
         var clock = Stopwatch.StartNew();
         for (int passed = 0; passed < 200; passed++)
         {
-            var response = await client.SendAsync(Ops.Request(HttpMethod.Get, "/convolutions", key));
+            var response = await client.SendAsync(Ops.Request(HttpMethod.Get, "/nodes", key));
             if (response.StatusCode == HttpStatusCode.TooManyRequests) return (passed, response, clock.Elapsed);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
@@ -57,7 +57,7 @@ public sealed class RateLimitTests
         using var client = factory.CreateClient();
         var (_, refusal, _) = await DrainAsync(client);
         await Task.Delay(refusal.Headers.RetryAfter!.Delta!.Value);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/convolutions")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/nodes")).StatusCode);
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class UnexpectedErrorTests
         public ValueTask CreateAsync(ConvolutionJobRecord job, CancellationToken cancellationToken = default) => throw Boom();
         public ValueTask<ConvolutionJobRecord?> TryGetAsync(string id, CancellationToken cancellationToken = default) => throw Boom();
         public ValueTask<(ConvolutionJobRecord? Record, bool Changed)> UpdateAsync(string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default) => throw Boom();
-        public ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default) => throw Boom();
+        public ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) => throw Boom();
         public ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => throw Boom();
         public ValueTask<bool> IsResultReferencedAsync(string arrayId, string exceptJobId, CancellationToken cancellationToken = default) => throw Boom();
         public ValueTask<int> CountActiveAsync(CancellationToken cancellationToken = default) => throw Boom();

@@ -78,6 +78,13 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             array_id text COLLATE "C" PRIMARY KEY REFERENCES {Schema}.arrays (id) ON DELETE CASCADE,
             header   text NOT NULL
         );
+        -- Benchmark reports (PostgresBenchmarkStore): any node runs a benchmark and every node reads its report.
+        CREATE TABLE IF NOT EXISTS {Schema}.benchmarks (
+            id      text COLLATE "C" PRIMARY KEY,
+            owner   text NULL,
+            report  jsonb NOT NULL,
+            updated timestamptz NOT NULL DEFAULT now()
+        );
         -- No query looks jobs up by benchmark (a run tracks its own job ids), so an index made by an earlier version goes.
         DROP INDEX IF EXISTS {Schema}.jobs_benchmark;
         """;
@@ -136,6 +143,59 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
                 if (!safeToRetry || attempt >= 2 || cancellationToken.IsCancellationRequested) throw;
                 logger.LogInformation("Retrying a PostgreSQL operation once on a fresh connection: {Error}", e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Atomically replaces the jsonb record of row <paramref name="id"/> with <paramref name="update"/>(current): reads
+    /// it with <paramref name="selectSql"/> (which must lock it, <c>FOR UPDATE</c>), applies the function and writes the
+    /// result with <paramref name="writeSql"/> in one transaction, so two nodes racing on one row apply their changes one
+    /// after the other. Repeated only when the connection failed before the commit was sent: then nothing was applied
+    /// and the function runs again on a fresh read. After that point the outcome is unknown and the error surfaces.
+    /// The job and benchmark stores update through here.
+    /// </summary>
+    internal async Task<(T? Record, bool Changed)> UpdateRecordAsync<T>(string what, string id, string selectSql, string writeSql,
+        Func<string, T> deserialize, Func<T, T?> update, Func<T, string> idOf, Action<NpgsqlCommand, T> addColumns, CancellationToken cancellationToken)
+        where T : class
+    {
+        bool commitSent = false;
+        try
+        {
+            return await RunAsync(async (connection, ct) =>
+            {
+                commitSent = false;
+                await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+                T current;
+                await using (var select = new NpgsqlCommand(selectSql, connection, transaction))
+                {
+                    select.Parameters.AddWithValue("id", id);
+                    if (await select.ExecuteScalarAsync(ct) is not string json)
+                    {
+                        await transaction.CommitAsync(ct);
+                        return ((T?)null, false);
+                    }
+                    current = deserialize(json);
+                }
+                var next = update(current);
+                if (next is null)
+                {
+                    await transaction.CommitAsync(ct);
+                    return (current, false);
+                }
+                if (idOf(next) != id) throw new InvalidOperationException($"An update of {what} {id} returned {what} {idOf(next)}.");
+                await using (var write = new NpgsqlCommand(writeSql, connection, transaction))
+                {
+                    addColumns(write, next);
+                    await write.ExecuteNonQueryAsync(ct);
+                }
+                commitSent = true;
+                await transaction.CommitAsync(ct);
+                return (next, true);
+            }, safeToRetry: true, cancellationToken);
+        }
+        catch (Exception e) when (commitSent && PostgresErrors.IsConnectionFailure(e))
+        {
+            throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of {what} {id}; it may or may not have been applied.", e);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConvService.Jobs;
@@ -82,64 +81,24 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
 
     /// <inheritdoc />
     public async ValueTask<(ConvolutionJobRecord? Record, bool Changed)> UpdateAsync(
-        string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default)
-    {
-        // Retried only when the connection failed before the commit was sent: then nothing was applied and the
-        // function runs again on a fresh read. After that point the outcome is unknown and the error surfaces.
-        bool commitSent = false;
-        try
-        {
-            return await database.RunAsync(async (connection, ct) =>
-            {
-                commitSent = false;
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                ConvolutionJobRecord current;
-                await using (var select = new NpgsqlCommand($"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE", connection, transaction))
-                {
-                    select.Parameters.AddWithValue("id", id);
-                    if (await select.ExecuteScalarAsync(ct) is not string json)
-                    {
-                        await transaction.CommitAsync(ct);
-                        return ((ConvolutionJobRecord?)null, false);
-                    }
-                    current = Deserialize(json);
-                }
-                var next = update(current);
-                if (next is null)
-                {
-                    await transaction.CommitAsync(ct);
-                    return (current, false);
-                }
-                if (next.Id != id) throw new InvalidOperationException($"An update of job {id} returned job {next.Id}.");
-                await using (var write = new NpgsqlCommand(
-                    $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
-                    connection, transaction))
-                {
-                    AddColumns(write, next);
-                    await write.ExecuteNonQueryAsync(ct);
-                }
-                commitSent = true;
-                await transaction.CommitAsync(ct);
-                return (next, true);
-            }, safeToRetry: true, cancellationToken);
-        }
-        catch (Exception e) when (commitSent && PostgresErrors.IsConnectionFailure(e))
-        {
-            throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of job {id}; it may or may not have been applied.", e);
-        }
-    }
+        string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default) =>
+        await database.UpdateRecordAsync("job", id, $"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE",
+            $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
+            Deserialize, update, static job => job.Id, AddColumns, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, CancellationToken cancellationToken = default) =>
+    public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
         await database.RunAsync<IReadOnlyList<ConvolutionJobRecord>>(async (connection, ct) =>
         {
             await using var command = new NpgsqlCommand($"""
                 SELECT record::text FROM {S}.jobs
                 WHERE benchmark_id IS NULL AND (@status::text IS NULL OR status = @status::text) AND (@after::text IS NULL OR id < @after::text)
+                AND (@owner::text IS NULL OR record->>'owner' = @owner::text)
                 ORDER BY id DESC LIMIT @limit
                 """, connection);
             command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = status is { } s ? StatusWord(s) : DBNull.Value });
             command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Text) { Value = (object?)after ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)owner ?? DBNull.Value });
             command.Parameters.AddWithValue("limit", limit);
             var page = new List<ConvolutionJobRecord>();
             await using var reader = await command.ExecuteReaderAsync(ct);

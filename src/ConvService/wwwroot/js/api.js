@@ -84,7 +84,7 @@ export function wireKeyForm() {
   if (!form) return;
   const input = form.querySelector("input");
   const state = document.getElementById("key-state");
-  const show = () => { state.textContent = apiKey() ? "API key set for this tab" : "no API key (GET needs none)"; };
+  const show = () => { state.textContent = apiKey() ? "API key set for this tab" : "no API key (needed when the service has keys)"; };
   form.addEventListener("submit", event => {
     event.preventDefault();
     setApiKey(input.value.trim());

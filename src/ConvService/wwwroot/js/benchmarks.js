@@ -1,7 +1,7 @@
 // Benchmark page: submit the form as POST /benchmarks, poll GET /benchmarks/{id} for progress, then show the
 // chart, the per-strategy table and the environment; list past benchmarks and compare two side by side.
 // Fields of the report this page does not know are ignored; a "warnings" list is shown when the report has one.
-import { api, delay, el, formatNumber, formatTime, isFinished, wireKeyForm } from "./api.js";
+import { api, blobUrl, delay, el, formatNumber, formatTime, isFinished, wireKeyForm } from "./api.js";
 
 wireKeyForm();
 
@@ -110,11 +110,13 @@ function reportView(report) {
   view.append(warningsView(report.warnings));
 
   if (report.status === "succeeded") {
-    view.append(el("div", { class: "chart" },
-      el("img", {
-        src: `/benchmarks/${report.id}/chart.svg`, alt: `Speedup per strategy against the ideal line, benchmark ${report.id}`,
-        class: "speedup-chart", width: 640, height: 360,
-      })));
+    // Fetched with the tab's API key (an <img src> cannot send one; with keys on, benchmarks belong to their key).
+    const chart = el("img", {
+      alt: `Speedup per strategy against the ideal line, benchmark ${report.id}`, class: "speedup-chart", width: 640, height: 360,
+    });
+    view.append(el("div", { class: "chart" }, chart));
+    blobUrl(`/benchmarks/${report.id}/chart.svg`, "image/svg+xml").then(url => { chart.src = url; })
+      .catch(error => { chart.replaceWith(el("span", { class: "hint", title: error.message }, "no chart")); });
   }
   if (Array.isArray(report.results) && report.results.length) view.append(resultsTable(report));
   if (report.resultsAgree !== undefined && report.resultsAgree !== null)
