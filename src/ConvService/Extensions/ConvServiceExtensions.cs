@@ -57,38 +57,23 @@ public static class ConvServiceExtensions
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());
-        services.AddHangfireServer((_, server) =>
+        // One Hangfire server per queue, named "{node}:{queue}" (NodesApi reads the node back from it).
+        void AddServer(string queue, int workers) => services.AddHangfireServer((_, server) =>
         {
-            server.ServerName = $"{options.EffectiveNodeName}:{QueueNames.Convolutions}";
-            server.WorkerCount = options.EffectiveWorkers;
-            server.Queues = [QueueNames.Convolutions];
+            server.ServerName = $"{options.EffectiveNodeName}:{queue}";
+            server.WorkerCount = workers;
+            server.Queues = [queue];
             // How soon a job deleted on another node notices; the default is 5 s.
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
-            server.TaskScheduler = null; // run on the worker's own thread: see RunOnWorkerThread
-        });
-
-        if (gpu.IsAvailable)
-        {
-            // One worker: the device runs one launch at a time, and a second worker would only queue behind it.
-            services.AddHangfireServer((_, server) =>
-            {
-                server.ServerName = $"{options.EffectiveNodeName}:{QueueNames.Gpu}";
-                server.WorkerCount = 1;
-                server.Queues = [QueueNames.Gpu];
-                server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
-                server.TaskScheduler = null;
-            });
-        }
-
-        // Benchmarks get a server of their own with one worker: they never queue behind small jobs, and run one at a time.
-        services.AddHangfireServer((_, server) =>
-        {
-            server.ServerName = $"{options.EffectiveNodeName}:{QueueNames.Benchmarks}";
-            server.WorkerCount = 1;
-            server.Queues = [QueueNames.Benchmarks];
-            server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            // Jobs run on the worker's own thread. Hangfire's default runs async jobs on the .NET thread pool, whose two
+            // threads (on 2 cores) the convolutions then held while every other continuation queued behind them.
             server.TaskScheduler = null;
         });
+        AddServer(QueueNames.Convolutions, options.EffectiveWorkers);
+        // One worker: the device runs one launch at a time, and a second worker would only queue behind it.
+        if (gpu.IsAvailable) AddServer(QueueNames.Gpu, 1);
+        // Benchmarks get a server of their own with one worker: they never queue behind small jobs, and run one at a time.
+        AddServer(QueueNames.Benchmarks, 1);
 
         services.AddConvServiceSwagger();
         builder.AddConvServiceOperations(); // metrics, API keys, rate limits: Extensions/OperationsExtensions.cs
