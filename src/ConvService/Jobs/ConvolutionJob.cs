@@ -19,13 +19,21 @@ namespace ConvService.Jobs;
 /// re-delivers after a crash finds its record: finished → nothing to do; otherwise it recomputes, and the
 /// content-addressed result store makes the second write a no-op.
 /// </remarks>
-// No [Queue]: the submitter names the queue (convolutions, or gpu for method 'gpu'); the attribute would override it.
+// The queue is an attribute, not only the EnqueuedState the submitter creates: Hangfire re-enqueues a retried job
+// (after a storage outage) through its elect-state filters, and without the attribute it went to the 'default' queue,
+// which no server serves, leaving the record 'running' forever. GPU jobs enter through RunOnGpuAsync.
+[Queue(QueueNames.Convolutions)]
 [AutomaticRetry(Attempts = 20, DelaysInSeconds = [1, 2, 5, 10, 15, 30], OnlyOn = [typeof(StorageUnavailableException)],
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
     IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu)
 {
+    /// <summary>Runs job <paramref name="jobId"/> of method 'gpu': the same job, on the gpu queue (served only by nodes with a device).</summary>
+    /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
+    [Queue(QueueNames.Gpu)]
+    public Task RunOnGpuAsync(string jobId, CancellationToken cancellationToken) => RunAsync(jobId, cancellationToken);
+
     /// <summary>Runs job <paramref name="jobId"/>.</summary>
     /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
     public async Task RunAsync(string jobId, CancellationToken cancellationToken)

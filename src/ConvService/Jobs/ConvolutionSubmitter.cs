@@ -264,7 +264,9 @@ public sealed class ConvolutionSubmitter(
         await HangfireEnqueue.CreatePinnedAsync(() => jobs.CreateAsync(record, cancellationToken).AsTask(), () => JobInputs.ReleaseAsync(allArrays, record).AsTask());
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
-            Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
+            choice.Method == ConvolutionMethod.Gpu
+                ? Job.FromExpression<ConvolutionJob>(j => j.RunOnGpuAsync(id, CancellationToken.None))
+                : Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
             choice.Method == ConvolutionMethod.Gpu ? QueueNames.Gpu : QueueNames.Convolutions, "job",
             async () =>
             {

@@ -63,8 +63,13 @@ internal static class PgNodes
             }
             if (finished.Count == ids.Count) return finished;
             if (DateTime.UtcNow > deadline)
+            {
+                var stuck = ids.Where(i => !finished.ContainsKey(i)).Take(5).ToList();
+                var records = new List<string>();
+                foreach (var id in stuck) records.Add((await GetJobAsync(client, id)).GetRawText());
                 Assert.Fail($"{ids.Count - finished.Count} of {ids.Count} jobs did not finish within {timeout.TotalSeconds:F0} s: " +
-                    string.Join(", ", ids.Where(i => !finished.ContainsKey(i)).Take(5)));
+                    string.Join(", ", stuck) + "; their records: " + string.Join(" | ", records));
+            }
             await Task.Delay(100);
         }
     }
