@@ -24,14 +24,24 @@ public sealed class DeviceArrayCache(Accelerator accelerator, long budgetBytes) 
     public long Uploads { get; private set; }
 
     /// <summary>The array on the device: from the cache when <paramref name="key"/> is resident, otherwise uploaded.</summary>
-    public MemoryBuffer1D<double, Stride1D.Dense> Resident(Array2D array, string? key)
+    public MemoryBuffer1D<double, Stride1D.Dense> Resident(Array2D array, string? key) =>
+        TryHit(key, out var resident) ? resident : Add(array, key);
+
+    private bool TryHit(string? key, out MemoryBuffer1D<double, Stride1D.Dense> buffer)
     {
         if (key is not null && _byKey.TryGetValue(key, out var node))
         {
             _lru.Remove(node);
             _lru.AddFirst(node);
-            return node.Value.Buffer;
+            buffer = node.Value.Buffer;
+            return true;
         }
+        buffer = null!;
+        return false;
+    }
+
+    private MemoryBuffer1D<double, Stride1D.Dense> Add(Array2D array, string? key)
+    {
         var buffer = Upload(array.Data);
         if (key is null || buffer.LengthInBytes > budgetBytes)
         {
@@ -53,11 +63,12 @@ public sealed class DeviceArrayCache(Accelerator accelerator, long budgetBytes) 
     /// <summary>A bank of kernels as one contiguous device array (kernel k at k × taps), cached under the joined keys.</summary>
     public MemoryBuffer1D<double, Stride1D.Dense> ResidentBank(IReadOnlyList<Array2D> kernels, IReadOnlyList<string>? keys)
     {
+        string? key = keys is null || keys.Count != kernels.Count ? null : "bank:" + string.Join(',', keys);
+        if (TryHit(key, out var resident)) return resident; // packed only when it must be uploaded
         int taps = kernels[0].Data.Length;
         var packed = new Array2D(kernels.Count, taps);
         for (int k = 0; k < kernels.Count; k++) kernels[k].Data.AsSpan().CopyTo(packed.Row(k));
-        string? key = keys is null || keys.Count != kernels.Count ? null : "bank:" + string.Join(',', keys);
-        return Resident(packed, key);
+        return Add(packed, key);
     }
 
     /// <summary>Frees the one-launch uploads.</summary>
