@@ -52,6 +52,7 @@ public static class ConvServiceExtensions
         services.AddConvServiceStorage(options, builder.Configuration); // before AddHangfire: see StorageExtensions
         // Before AddHangfire, which only adds its own IJobFilterProvider when none is registered.
         services.AddSingleton<JobRecordStateFilter>();
+        services.AddSingleton<StorageOutageRetryFilter>();
         services.AddSingleton<IJobFilterProvider, HostJobFilterProvider>();
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -28,7 +28,7 @@ public sealed class JobRecordStateFilter(IServiceProvider services, IBenchmarkSt
     {
         (JobStatus status, string? error) = context.NewState switch
         {
-            FailedState failed => (JobStatus.Failed, "Hangfire gave the job up: " + failed.Exception?.Message),
+            FailedState failed => (JobStatus.Failed, $"Hangfire gave the job up: {failed.Exception?.GetType().Name}: {failed.Exception?.Message}"),
             DeletedState => (JobStatus.Cancelled, "Deleted in the Hangfire dashboard."),
             _ => (JobStatus.Queued, null), // not final: nothing to do
         };
@@ -76,12 +76,15 @@ public sealed class JobRecordStateFilter(IServiceProvider services, IBenchmarkSt
     }
 }
 
-/// <summary>Hangfire's global filters plus this host's <see cref="JobRecordStateFilter"/> (see its remarks).</summary>
-public sealed class HostJobFilterProvider(JobRecordStateFilter filter) : IJobFilterProvider
+/// <summary>Hangfire's global filters plus this host's <see cref="StorageOutageRetryFilter"/> and <see cref="JobRecordStateFilter"/> (see its remarks).</summary>
+public sealed class HostJobFilterProvider(JobRecordStateFilter filter, StorageOutageRetryFilter outageRetry) : IJobFilterProvider
 {
     /// <inheritdoc />
     public IEnumerable<JobFilter> GetFilters(Job job)
     {
+        // Hangfire runs election filters in the order a provider lists them: the outage filter comes before the job
+        // type's [AutomaticRetry] (listed among the global providers' filters), so the retry attribute sees its re-wrapped exception.
+        yield return new JobFilter(outageRetry, JobFilterScope.Global, null);
         foreach (var global in JobFilterProviders.Providers.GetFilters(job)) yield return global;
         yield return new JobFilter(filter, JobFilterScope.Global, null);
     }

@@ -159,7 +159,8 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
         output.WriteLine($"all {accepted.Count} accepted jobs finished {back.Elapsed.TotalSeconds:F1} s after it came back");
         foreach (var (id, seed) in accepted)
         {
-            output.WriteLine($"{id}: attempts {jobs[id].GetProperty("attempts").GetInt32()}, finished {jobs[id].GetProperty("finishedAt").GetDateTimeOffset():HH:mm:ss.fff}");
+            output.WriteLine($"{id}: {jobs[id].GetProperty("status").GetString()}, attempts {jobs[id].GetProperty("attempts").GetInt32()}, finished {jobs[id].GetProperty("finishedAt").GetDateTimeOffset():HH:mm:ss.fff}"
+                + (jobs[id].TryGetProperty("error", out var error) && error.ValueKind == System.Text.Json.JsonValueKind.String ? $", error: {error.GetString()}" : ""));
             Assert.Equal("succeeded", jobs[id].GetProperty("status").GetString());
             Assert.Equal(PgNodes.ExpectedChecksum(100, 11, seed), jobs[id].GetProperty("result").GetProperty("checksum").GetString());
         }
