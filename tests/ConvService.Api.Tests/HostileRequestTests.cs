@@ -277,14 +277,16 @@ public sealed class HostileRequestTests
     [Theory]
     [InlineData("image/png")]
     [InlineData("application/x-npy")]
+    [InlineData("application/fits")]
     public async Task UploadArray_HugeHeaderThenAStalledBody_Returns413BeforeTheBodyArrives(string format)
     {
         using var factory = new ConvServiceFactory();
         using var client = factory.CreateClient();
-        byte[] header = format == "image/png"
-            ? BadInputCorpusTests.PngFile(100_000, 100_000, 0, 8, [])[..33]
+        byte[] header = format == "image/png" ? BadInputCorpusTests.PngFile(100_000, 100_000, 0, 8, [])[..33]
+            : format == "application/fits" ? FitsHeaderBlock("SIMPLE  =                    T", "BITPIX  =                  -64", "NAXIS   =                    2",
+                "NAXIS1  =               100000", "NAXIS2  =               100000", "END")
             : System.Text.Encoding.ASCII.GetBytes("\u0093NUMPY\u0001\u0000v\u0000{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000), }".PadRight(128 + 10 - 1) + "\n");
-        if (format != "image/png") header[0] = 0x93;
+        if (format == "application/x-npy") header[0] = 0x93;
         // 64 KiB of header and padding, then the client stalls with 100 MB still to send, and gives up after 2 s. The
         // test host hands the response over only once the client has stopped sending, so the proof is the status: a
         // server that waited for the body would see it end short and answer 400; the header check answers 413.
@@ -293,6 +295,10 @@ public sealed class HostileRequestTests
         var response = await client.PostAsync("/arrays", new StalledContent([.. header, .. new byte[65536 - header.Length]], 100_000_000, format, stall.Token));
         await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
     }
+
+    /// <summary>One FITS header block: the cards padded to 80 characters, the block to 2880 bytes.</summary>
+    private static byte[] FitsHeaderBlock(params string[] cards) =>
+        System.Text.Encoding.ASCII.GetBytes(string.Concat(cards.Select(c => c.PadRight(80))).PadRight(2880));
 
     /// <summary>A body that sends its first bytes, then nothing until cancelled (a slow or stalled client).</summary>
     private sealed class StalledContent(byte[] first, long declared, string contentType, CancellationToken stall) : HttpContent

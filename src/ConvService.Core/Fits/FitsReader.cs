@@ -43,16 +43,39 @@ public static class FitsReader
     {
         ArgumentNullException.ThrowIfNull(file);
         if (IsGzip(file)) file = Inflate(file, limits.MaxInflatedBytes);
-        if (!LooksLikeFits(file))
-            throw new ArrayFormatException("This is not a FITS file: it must begin with the card 'SIMPLE  =                    T'. Send a FITS image (or .fits.gz).");
+        if (!LooksLikeFits(file)) throw NotFits();
+        return Walk(file, limits, hdu, complete: true)!;
+    }
 
+    /// <summary>
+    /// Checks the first bytes of an upload as they arrive, before the rest is read: not FITS, a header over the limit,
+    /// or the selected image (the HDU <see cref="Read"/> would pick) over the pixel limit throw the same exceptions
+    /// <see cref="Read"/> would throw for the whole file. What lies beyond <paramref name="prefix"/> is not judged; a
+    /// gzip body is left to <see cref="Read"/>, whose inflater stops at the limit.
+    /// </summary>
+    public static void CheckPrefix(ReadOnlySpan<byte> prefix, FitsReadLimits limits, string? hdu = null)
+    {
+        if (IsGzip(prefix) || prefix.Length < SimpleCard.Length) return;
+        if (!LooksLikeFits(prefix)) throw NotFits();
+        Walk(prefix, limits, hdu, complete: false);
+    }
+
+    private static ArrayFormatException NotFits() =>
+        new("This is not a FITS file: it must begin with the card 'SIMPLE  =                    T'. Send a FITS image (or .fits.gz).");
+
+    /// <summary>
+    /// Walks the HDUs of <paramref name="file"/> to the selected one and decodes it (<paramref name="complete"/>), or, over
+    /// a prefix, checks what the prefix shows of it and returns null where the prefix ends.
+    /// </summary>
+    private static FitsImage? Walk(ReadOnlySpan<byte> file, FitsReadLimits limits, string? hdu, bool complete)
+    {
         int? wantIndex = null;
         if (hdu is not null && int.TryParse(hdu, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed)) wantIndex = parsed;
         var seen = new List<string>();
         long offset = 0;
         for (int index = 0; offset < file.Length; index++)
         {
-            var (header, headerBytes) = ReadHeader(file, offset, limits.MaxHeaderBytes, index);
+            if (ReadHeader(file, offset, limits.MaxHeaderBytes, index, complete) is not var (header, headerBytes)) return null; // the prefix ends inside it
             string kind = index == 0 ? "primary" : (header.GetString("XTENSION") ?? "").Trim();
             var axes = Axes(header, index);
             long bytesPer = Math.Abs(Bitpix(header, index)) / 8;
@@ -67,13 +90,22 @@ public static class FitsReader
             bool selected = hdu is null
                 ? axes.Length > 0 && (index == 0 || kind == "IMAGE")
                 : wantIndex == index || (wantIndex is null && string.Equals(header.GetString("EXTNAME"), hdu, StringComparison.OrdinalIgnoreCase));
+            if (selected && !complete)
+            {
+                CheckImage(header, index, kind, axes, limits.MaxPixels);
+                return null;
+            }
             if (selected) return new FitsImage(Decode(file, header, index, kind, axes, dataStart, limits.MaxPixels), header, index);
 
             if (dataStart + dataBytes > file.Length)
+            {
+                if (!complete) return null; // the next HDU lies beyond the prefix
                 throw new ArrayFormatException(
                     $"The file is truncated: HDU {index} declares {dataBytes:N0} data bytes but only {Math.Max(0, file.Length - dataStart):N0} follow its header. Send the complete file.");
+            }
             offset = dataStart + FitsFormat.PadToBlock(dataBytes);
         }
+        if (!complete) return null;
         string contents = string.Join("; ", seen);
         throw hdu is null
             ? new ArrayUnsupportedException($"The FITS file has no 2-D image HDU (it holds {contents}). Send a file with an image in the primary HDU or an IMAGE extension.")
@@ -81,7 +113,8 @@ public static class FitsReader
     }
 
     /// <summary>Splits one header into cards up to END; returns it and its padded length in bytes.</summary>
-    private static (FitsHeader Header, long Bytes) ReadHeader(byte[] file, long offset, int maxHeaderBytes, int index)
+    /// <remarks>Over a prefix (<paramref name="complete"/> false) a header the prefix ends inside returns null.</remarks>
+    private static (FitsHeader Header, long Bytes)? ReadHeader(ReadOnlySpan<byte> file, long offset, int maxHeaderBytes, int index, bool complete)
     {
         var cards = new List<FitsCard>();
         for (long pos = offset; ; pos += FitsFormat.CardLength)
@@ -89,9 +122,10 @@ public static class FitsReader
             if (pos - offset >= maxHeaderBytes)
                 throw new ArrayTooLargeException(
                     $"HDU {index}'s header has no END card within {maxHeaderBytes:N0} bytes (ConvService:Limits:MaxFitsHeaderBytes). The file is malformed or its header is too long.");
+            if (pos + FitsFormat.CardLength > file.Length && !complete) return null;
             if (pos + FitsFormat.CardLength > file.Length)
                 throw new ArrayFormatException($"The file ends inside HDU {index}'s header, before its END card: the file is truncated or not FITS.");
-            var raw = file.AsSpan((int)pos, FitsFormat.CardLength);
+            var raw = file.Slice((int)pos, FitsFormat.CardLength);
             foreach (byte b in raw)
                 if (b is < 0x20 or > 0x7e)
                     throw new ArrayFormatException($"HDU {index}'s header has a non-ASCII byte 0x{b:x2} at offset {pos:N0}: FITS headers are printable ASCII. The file is corrupt.");
@@ -139,7 +173,14 @@ public static class FitsReader
         }
     }
 
-    private static Array2D Decode(byte[] file, FitsHeader header, int index, string kind, long[] axes, long dataStart, long maxPixels)
+    private static Array2D Decode(ReadOnlySpan<byte> file, FitsHeader header, int index, string kind, long[] axes, long dataStart, long maxPixels)
+    {
+        CheckImage(header, index, kind, axes, maxPixels);
+        return DecodeData(file, header, index, axes[1], axes[0], Bitpix(header, index), dataStart);
+    }
+
+    /// <summary>What the header alone says against reading HDU <paramref name="index"/> as a 2-D image within the pixel limit.</summary>
+    private static void CheckImage(FitsHeader header, int index, string kind, long[] axes, long maxPixels)
     {
         if (index > 0 && kind != "IMAGE")
             throw new ArrayUnsupportedException($"HDU {index} is a {kind} extension, not an image: only 2-D images are read. Pass ?hdu= the index or EXTNAME of an IMAGE HDU.");
@@ -156,7 +197,10 @@ public static class FitsReader
         long cols = axes[0], rows = axes[1];
         if (rows * cols > maxPixels) // both ≤ long range after DataBytes' overflow check
             throw new ArrayTooLargeException($"The image is {rows}×{cols} = {rows * cols:N0} pixels, over the limit of {maxPixels:N0} (ConvService:Limits:MaxImagePixels). Send a smaller image.");
-        int bitpix = Bitpix(header, index);
+    }
+
+    private static Array2D DecodeData(ReadOnlySpan<byte> file, FitsHeader header, int index, long rows, long cols, int bitpix, long dataStart)
+    {
         int bytesPer = Math.Abs(bitpix) / 8;
         long needed = rows * cols * bytesPer;
         if (dataStart + needed > file.Length)
@@ -167,7 +211,7 @@ public static class FitsReader
         long? blank = bitpix > 0 ? header.GetLong("BLANK") : null; // BLANK is defined for integer data only
         bool scaled = bscale != 1.0 || bzero != 0.0;
         var array = Array2D.CreateUninitialized((int)rows, (int)cols);
-        var source = file.AsSpan((int)dataStart, (int)needed);
+        var source = file.Slice((int)dataStart, (int)needed);
         var values = array.Span;
         for (int i = 0; i < values.Length; i++)
         {

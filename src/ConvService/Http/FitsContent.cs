@@ -25,10 +25,11 @@ public static class FitsContent
         if (encoding.Length > 0 && !encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
             throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding",
                 $"FITS uploads may be gzip-compressed (Content-Encoding: gzip, or a .fits.gz body), not '{Echo.Clip(encoding, 40)}'. Send it uncompressed or gzipped.");
-        var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken);
+        var readLimits = new FitsReadLimits(limits.MaxImagePixels, limits.MaxFitsHeaderBytes, limits.MaxInflatedBytes);
+        // The header is judged as soon as its first 64 KiB arrive: an image over the pixel limit is refused before its data is read.
+        var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken, prefix => FitsReader.CheckPrefix(prefix, readLimits, hdu));
         if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) && !FitsReader.IsGzip(bytes))
             throw RequestRejectedException.BadRequest("The request says Content-Encoding: gzip but the body does not start with the gzip magic number (1f 8b). Send the gzip file, or drop the header.");
-        var readLimits = new FitsReadLimits(limits.MaxImagePixels, limits.MaxFitsHeaderBytes, limits.MaxInflatedBytes);
         return FitsReader.Read(bytes, readLimits, hdu); // inflates gzip itself, within MaxInflatedBytes
     }
 
