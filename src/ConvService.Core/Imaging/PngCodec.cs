@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using ConvService.Core.Arrays;
 
 namespace ConvService.Core.Imaging;
@@ -188,7 +189,10 @@ public static class PngCodec
         png.Write(word);
         png.Write(type);
         png.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.Finish(Crc32.Update(Crc32.Update(Crc32.Start, type), data)));
+        var crc = new Crc32();
+        crc.Append(type);
+        crc.Append(data);
+        BinaryPrimitives.WriteUInt32BigEndian(word, crc.GetCurrentHashAsUInt32());
         png.Write(word);
     }
 
@@ -284,7 +288,7 @@ public static class PngCodec
 
     private static void CheckCrc(ReadOnlySpan<byte> typeAndData, uint expected, string chunk)
     {
-        if (Crc32.Compute(typeAndData) != expected)
+        if (Crc32.HashToUInt32(typeAndData) != expected)
             throw new ArrayFormatException($"The PNG's {chunk} chunk fails its CRC check; the file is corrupt: {ReExport} and upload it again.");
     }
 
