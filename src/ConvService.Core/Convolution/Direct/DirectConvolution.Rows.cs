@@ -121,6 +121,7 @@ internal sealed unsafe partial class DirectConvolution
         }
     }
 
+    /// <summary>The three segments of one output row, left edge, interior and right edge, each with its own row pointers.</summary>
     private void RowSegments<TOps, TV>(double** left, double** mid, double** right, double* dst)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
@@ -142,6 +143,7 @@ internal sealed unsafe partial class DirectConvolution
         return _image + (long)r * _imageStride + _interiorOffset;
     }
 
+    /// <summary>The interior of a chained row pair: the pair kernel's whole blocks for both rows, then each row's tail alone.</summary>
     private void PairSegment<TOps, TV>(double** rows, double** mid0, double** mid1, double* dst0, double* dst1, int count, double* ahead0, double* ahead1)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
@@ -153,6 +155,7 @@ internal sealed unsafe partial class DirectConvolution
         LaneKernel<TOps, TV>(mid1, _p, _kfp, _q, dst1, done, count);
     }
 
+    /// <summary>One segment of one output row: the lane kernel for stride 1, the dot kernel otherwise.</summary>
     private void Segment<TOps, TV>(double** bases, double* dst, int count)
         where TOps : struct, IVectorOps<TV> where TV : struct
     {
