@@ -11,7 +11,7 @@ namespace ConvService.Core.Imaging;
 //   overlong: a 249 KB PNG whose header says 1000×1000 gray8 (1 MB of rows) and whose IDAT inflates to 256 MB.
 //     ours: refused after 1,001,001 inflated bytes, peak RSS +1 MiB. stb: inflates all 256 MB (its zlib output buffer
 //     grows without a cap and data past the image is accepted), decodes it, peak RSS +247 MiB. That is the bomb the
-//     pixel limit cannot catch: the header is honest, the data is not; ~10 such uploads at once exhaust the host.
+//     pixel limit cannot catch: the header is honest, the data is not (and the memory grows with the upload's size).
 //   crc: a PNG with one bit of IDAT flipped. ours: refused (CRC). stb: decoded silently (it never checks CRCs).
 //   gray16: a 3000×3000 16-bit gray PNG. ours: exact, 947 ms. stb's documented API is 8-bit only: 551 ms, largest error
 //     59,795; exact samples need the internal stbi__load_and_postprocess_16bit and freeing its native buffer by hand
