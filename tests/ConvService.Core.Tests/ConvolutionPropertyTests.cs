@@ -1,5 +1,6 @@
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Core.Convolution.Direct;
 using ConvService.Core.Convolution.Simd;
 
 namespace ConvService.Core.Tests;

@@ -1,4 +1,5 @@
 using ConvService.Core.Arrays;
+using ConvService.Core.Convolution.Direct;
 
 namespace ConvService.Core.Convolution;
 

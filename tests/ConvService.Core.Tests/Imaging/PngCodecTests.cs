@@ -216,6 +216,29 @@ public sealed class PngCodecTests
         Assert.Contains("ZZZZ", e.Message);
     }
 
+    [Fact]
+    public void Decode_DataInflatingFarPastItsHeader_IsRefusedWithoutInflatingIt()
+    {
+        // An honest 1000×1000 header (1,001,000 bytes of rows) over data that inflates to 64 MB: the bomb a pixel limit
+        // cannot catch, and the measured reason PngCodec.cs gives for keeping this decoder (StbImageSharp inflates it all).
+        var zlib = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(zlib, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) z.Write(zeros);
+        }
+        byte[] png = PngCodec.EncodePreview(new Array2D(1000, 1000));
+        int idatAt = 8 + 12 + 13, idatLength = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(idatAt));
+        byte[] bomb = [.. png.AsSpan(0, idatAt), .. Chunk("IDAT"u8, zlib.ToArray()), .. png.AsSpan(idatAt + 12 + idatLength)];
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ArrayFormatException>(() => PngCodec.Decode(bomb, MaxPixels));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("more than the 1001000 bytes", e.Message);
+        Assert.InRange(allocated, 0, 4 << 20);
+    }
+
     private static byte[] Insert(byte[] png, int at, byte[] chunk) => [.. png.AsSpan(0, at), .. chunk, .. png.AsSpan(at)];
 
     private static byte[] Chunk(ReadOnlySpan<byte> type, byte[] data)
