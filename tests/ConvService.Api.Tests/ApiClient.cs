@@ -16,6 +16,15 @@ internal static class ApiClient
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>Polls <c>/health/ready</c> until it answers 200 or 20 s pass (the Hangfire servers start in the background); the last answer.</summary>
+    public static async Task<HttpResponseMessage> WaitUntilReadyAsync(this HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        HttpResponseMessage response;
+        do { response = await client.GetAsync("/health/ready"); } while (response.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline && await Task.Delay(100).ContinueWith(_ => true));
+        return response;
+    }
+
     /// <summary>Asserts a problem+json answer with the status and a detail containing <paramref name="detailFragment"/>.</summary>
     public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status, string? detailFragment = null)
     {

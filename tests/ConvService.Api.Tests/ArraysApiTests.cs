@@ -215,9 +215,7 @@ public sealed class SwaggerTests(ConvServiceFactory factory) : IClassFixture<Con
     public async Task Ready_WithHangfireServerRunning_Returns200()
     {
         using var client = factory.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        HttpResponseMessage response;
-        do { response = await client.GetAsync("/health/ready"); } while (response.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline && await Task.Delay(100).ContinueWith(_ => true));
+        var response = await client.WaitUntilReadyAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("ready", (await response.ReadJsonAsync()).GetProperty("status").GetString());
     }

@@ -20,7 +20,7 @@ public static class ArraysApi
     /// <summary>Maps <c>/arrays</c>.</summary>
     public static IEndpointRouteBuilder MapArraysApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/arrays").WithTags("Arrays");
+        var group = app.MapGroup("/arrays").WithTags("Arrays").RequireApiKey(); // owned data: see ApiKeyPolicies
         group.MapPost("/", UploadAsync).WithName("UploadArray")
             .WithSummary("Store an array from JSON {\"data\": [[...]]}, .npy (application/x-npy), FITS (application/fits, .fits or .fits.gz; ?hdu= picks the HDU) or PNG (image/png; colour becomes BT.601 luminance).")
             // Every type the handler reads must be listed: routing answers 415 for the others before the handler runs.

@@ -14,7 +14,7 @@ public static class BenchmarksApi
     /// <summary>Maps <c>/benchmarks</c>.</summary>
     public static IEndpointRouteBuilder MapBenchmarksApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/benchmarks").WithTags("Benchmarks");
+        var group = app.MapGroup("/benchmarks").WithTags("Benchmarks").RequireApiKey(); // owned data: see ApiKeyPolicies
         group.MapPost("/", SubmitAsync).WithName("SubmitBenchmark")
             .WithSummary("Queue a benchmark; an empty body {} runs the IRSA tutorial's experiment. With ?wait=SECONDS answer 200 with the report if it ends in time.")
             .Accepts<BenchmarkRequest>("application/json")

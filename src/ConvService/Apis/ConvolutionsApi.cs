@@ -17,7 +17,7 @@ public static class ConvolutionsApi
     /// <summary>Maps <c>/convolutions</c>.</summary>
     public static IEndpointRouteBuilder MapConvolutionsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/convolutions").WithTags("Convolutions");
+        var group = app.MapGroup("/convolutions").WithTags("Convolutions").RequireApiKey(); // owned data: see ApiKeyPolicies
         group.MapPost("/", SubmitAsync).WithName("SubmitConvolution")
             .WithSummary("Queue a convolution job; with ?wait=SECONDS answer 200 with the finished job if it ends in time.")
             .Accepts<ConvolutionRequest>("application/json")

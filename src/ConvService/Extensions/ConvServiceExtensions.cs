@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ConvService.Apis;
 using ConvService.Benchmarks;
 using ConvService.Http;
 using ConvService.Jobs;
@@ -76,6 +77,11 @@ public static class ConvServiceExtensions
         // Benchmarks get a server of their own with one worker: they never queue behind small jobs, and run one at a time.
         AddServer(QueueNames.Benchmarks, 1);
 
+        // Readiness (GET /health/ready, Apis/HealthApi.cs) runs the checks tagged "ready".
+        services.AddHealthChecks()
+            .AddCheck<ArrayStoreHealthCheck>(ArrayStoreHealthCheck.Name, tags: [HealthApi.ReadyTag])
+            .AddCheck<HangfireHealthCheck>(HangfireHealthCheck.Name, tags: [HealthApi.ReadyTag]);
+
         services.AddConvServiceSwagger();
         builder.AddConvServiceOperations(); // metrics, API keys, rate limits: Extensions/OperationsExtensions.cs
         builder.AddConvServiceUi(); // the web UI at /: Extensions/UiExtensions.cs
@@ -130,16 +136,4 @@ internal static class FrameworkProblemDetail
 internal sealed class AllowAllDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
 {
     public bool Authorize(Hangfire.Dashboard.DashboardContext context) => true;
-}
-
-/// <summary>Validates the whole options tree (DataAnnotations do not recurse into <see cref="LimitsOptions"/>).</summary>
-internal sealed class ConvServiceOptionsValidator : IValidateOptions<ConvServiceOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ConvServiceOptions options)
-    {
-        var errors = new List<string>();
-        DataAnnotationChecks.Collect(options, "ConvService", errors);
-        DataAnnotationChecks.Collect(options.Limits, "ConvService:Limits", errors);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 }

@@ -7,10 +7,13 @@ using Microsoft.Extensions.Options;
 
 namespace ConvService.Extensions;
 
-/// <summary>API keys, per-client rate limits and the remote dashboard's key gate (see docs/operations.md).</summary>
+/// <summary>
+/// API keys (an authentication scheme and authorization policies), per-client rate limits and the remote dashboard's
+/// key gate (see docs/operations.md).
+/// </summary>
 public static class SecurityExtensions
 {
-    /// <summary>Registers the key ring, the option checks and the rate limiter.</summary>
+    /// <summary>Registers the key ring, the ApiKey scheme and policies, the key checks at start-up and the rate limiter.</summary>
     public static WebApplicationBuilder AddConvServiceSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -18,7 +21,10 @@ public static class SecurityExtensions
         // A writable dashboard's pages carry an antiforgery token (Hangfire emits it when IAntiforgery is registered);
         // DashboardWriteGuard requires it on every change, so a cross-site form POST is refused.
         services.AddAntiforgery();
-        services.AddSingleton<IValidateOptions<ConvServiceOptions>, SecurityOptionsValidator>();
+        services.AddSingleton<IValidateOptions<ConvServiceOptions>, ApiKeysValidator>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        services.AddApiKeyAuthorization();
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(ClientPartition);
@@ -29,9 +35,9 @@ public static class SecurityExtensions
     }
 
     /// <summary>
-    /// Adds, in this order, the rate limiter (when enabled), the API-key check for mutating requests and, for a remote
-    /// dashboard with keys configured, the dashboard's key gate. Call inside the exception handler and before
-    /// <c>UseHangfireDashboard</c>.
+    /// Adds, in this order, authentication (who sent which key), the rate limiter (when enabled), authorization (the
+    /// endpoints' ApiKey policies and the fallback policy) and, for a remote dashboard with keys configured, the
+    /// dashboard's key gate. Call inside the exception handler and before <c>UseHangfireDashboard</c>.
     /// </summary>
     public static WebApplication UseConvServiceSecurity(this WebApplication app)
     {
@@ -39,9 +45,12 @@ public static class SecurityExtensions
         var keys = app.Services.GetRequiredService<ApiKeyRing>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SecurityExtensions).FullName!);
 
-        // The limiter runs before the key check, so guessing keys costs a client its own budget.
+        // Called here, not left to WebApplication (which would add both at the very start of the pipeline): authentication
+        // only names the key and refuses nothing, so the limiter can budget per key; the limiter runs before the refusals,
+        // so guessing keys costs a client its own budget.
+        app.UseAuthentication();
         if (options.RateLimits.Enabled) app.UseRateLimiter();
-        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseAuthorization();
         if (options.DashboardAllowRemote && keys.Enabled)
             app.UseWhen(context => context.Request.Path.StartsWithSegments(DashboardKeyGate.Path), gated => gated.UseMiddleware<DashboardKeyGate>());
         app.UseWhen(context => context.Request.Path.StartsWithSegments(DashboardKeyGate.Path), guarded => guarded.UseMiddleware<DashboardWriteGuard>());
@@ -77,12 +86,12 @@ public static class SecurityExtensions
     }
 
     /// <summary>
-    /// Who a request is from, for per-client budgets: its API key's index when it sends a valid key, else its IP. The
-    /// key's index, not the key, names the client: no secret is kept in a limiter's dictionary.
+    /// Who a request is from, for per-client budgets: its API key's index when it sent a valid key (the claim the ApiKey
+    /// handler set), else its IP. The key's index, not the key, names the client: no secret is kept in a limiter's dictionary.
     /// </summary>
     public static string ClientName(HttpContext context)
     {
-        int keyIndex = context.RequestServices.GetRequiredService<ApiKeyRing>().MatchHeader(context);
+        int keyIndex = ApiKeyClaims.KeyIndexOf(context.User);
         return keyIndex >= 0 ? "key:" + keyIndex : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
     }
 
@@ -102,29 +111,5 @@ public static class SecurityExtensions
         await ProblemResponses.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests",
             $"This client has used its request budget ({limits.PermitsPerSecond} a second, bursts of {limits.Burst}; ConvService:RateLimits). " +
             "Retry after the number of seconds in the Retry-After header.", retryAfter);
-    }
-}
-
-/// <summary>Start-up checks for the API keys and rate limits (DataAnnotations do not reach into arrays or nested objects).</summary>
-internal sealed class SecurityOptionsValidator : IValidateOptions<ConvServiceOptions>
-{
-    /// <summary>Shortest key accepted: 16 random characters are beyond guessing even without the rate limiter.</summary>
-    public const int MinKeyLength = 16;
-
-    public ValidateOptionsResult Validate(string? name, ConvServiceOptions options)
-    {
-        var errors = new List<string>();
-        var keys = options.ApiKeys ?? [];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            // Never echo a key into the error: start-up failures end up in logs.
-            string key = keys[i] ?? "";
-            if (key.Length < MinKeyLength || key.Length > ApiKeyRing.MaxKeyLength)
-                errors.Add($"ConvService:ApiKeys:{i} must be {MinKeyLength} to {ApiKeyRing.MaxKeyLength} characters long (it has {key.Length}).");
-            else if (key.Any(c => c is < '!' or > '~'))
-                errors.Add($"ConvService:ApiKeys:{i} must be printable ASCII without spaces, so it fits an HTTP header unchanged.");
-        }
-        DataAnnotationChecks.Collect(options.RateLimits ?? new RateLimitOptions(), "ConvService:RateLimits", errors);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

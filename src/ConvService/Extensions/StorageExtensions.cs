@@ -51,9 +51,8 @@ public static class StorageExtensions
                 "ConvService:Storage is PostgreSql but ConnectionStrings:ConvService is not set. Set it (environment variable " +
                 "ConnectionStrings__ConvService), e.g. Host=127.0.0.1;Port=5432;Database=convservice;Username=...;Password=...");
         var settings = configuration.GetSection(PostgresStorageSettings.SectionName).Get<PostgresStorageSettings>() ?? new PostgresStorageSettings();
-        var errors = new List<string>();
-        DataAnnotationChecks.Collect(settings, PostgresStorageSettings.SectionName, errors);
-        if (errors.Count > 0) throw new InvalidOperationException("Invalid settings: " + string.Join("; ", errors));
+        if (new PostgresStorageSettingsValidator().Validate(null, settings) is { Failed: true } invalid)
+            throw new InvalidOperationException("Invalid settings: " + invalid.FailureMessage);
 
         NpgsqlConnectionStringBuilder Named(string role) => new(connectionString) { ApplicationName = $"convservice:{role}:{options.EffectiveNodeName}" };
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ConvService.Apis;
 using ConvService.Http;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -27,14 +28,15 @@ public static class SwaggerExtensions
                 if (File.Exists(path)) swagger.IncludeXmlComments(path);
             }
             swagger.OperationFilter<RequestExamplesFilter>();
-            // The key a deployment may require for every state-changing request (ApiKeyMiddleware): declared once, so the
-            // UI's Authorize button can hold it, and required on the mutating operations only, as the middleware does.
+            // The ApiKey scheme (ApiKeyAuthenticationHandler): declared once, so the UI's Authorize button can hold it, and
+            // required per operation from the endpoint's own authorization metadata (ApiKeySecurityFilter).
             swagger.AddSecurityDefinition(ApiKeySecurityFilter.SchemeId, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
                 Name = ApiKeyRing.HeaderName,
-                Description = "Required for POST and DELETE when the operator configured ConvService:ApiKeys; GET requests need none.",
+                Description = "Required for POST and DELETE when the operator configured ConvService:ApiKeys. Jobs, benchmarks and " +
+                    "arrays then belong to the key that created them, and reading them needs that key too (a GET without it is a 401).",
             });
             swagger.OperationFilter<ApiKeySecurityFilter>();
         });
@@ -88,19 +90,26 @@ internal sealed class RequestExamplesFilter : IOperationFilter
 }
 
 /// <summary>
-/// Marks every operation that <see cref="ApiKeyMiddleware"/> guards (any method but the safe ones) as needing the
-/// <c>X-Api-Key</c> scheme, with the 401 it answers without one, so Swagger UI sends the key it was authorized with.
+/// Marks the operations whose endpoint carries the <see cref="ApiKeyPolicies.StateChange"/> policy as needing the
+/// <c>X-Api-Key</c> scheme, so Swagger UI sends the key it was authorized with, and documents the 401 on every
+/// operation with an ApiKey policy. It reads the endpoint metadata the authorization middleware enforces, so the
+/// document cannot drift from it. Reads of owned data (<see cref="ApiKeyPolicies.OwnedRead"/>) get the 401 but no
+/// security requirement: the published contract (SwaggerSecurityTests) lists the key on state changes only.
 /// </summary>
 internal sealed class ApiKeySecurityFilter : IOperationFilter
 {
-    /// <summary>The scheme's name in components/securitySchemes.</summary>
-    public const string SchemeId = "ApiKey";
+    /// <summary>The scheme's name in components/securitySchemes: the authentication scheme's.</summary>
+    public const string SchemeId = ApiKeyAuthenticationHandler.SchemeName;
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
-        if (context.ApiDescription.HttpMethod is not { } method || ApiKeyMiddleware.IsSafe(method)) return;
-        operation.Security ??= [];
-        operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
+        var policies = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToList();
+        if (!policies.Any(p => p is ApiKeyPolicies.StateChange or ApiKeyPolicies.OwnedRead)) return;
+        if (policies.Contains(ApiKeyPolicies.StateChange))
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
+        }
         operation.Responses ??= new OpenApiResponses();
         operation.Responses.TryAdd("401", new OpenApiResponse
         {

@@ -24,7 +24,7 @@ public sealed class DashboardWriteGuard(RequestDelegate next, IOptions<ConvServi
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (ApiKeyMiddleware.IsSafe(request.Method) || request.Path.Equals(StatsPath, StringComparison.OrdinalIgnoreCase))
+        if (HttpMethodSafety.IsSafe(request.Method) || request.Path.Equals(StatsPath, StringComparison.OrdinalIgnoreCase))
         {
             await next(context);
             return;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace ConvService.Options;
 
@@ -9,7 +10,7 @@ public sealed class ConvServiceOptions
     public const string SectionName = "ConvService";
 
     /// <summary>Hangfire workers for convolution jobs on this node; 0 = one per processor.</summary>
-    [Range(0, 1024)]
+    [ConfigRange(0, 1024, ErrorMessage = "ConvService:Workers must be between {1} and {2}.")]
     public int Workers { get; set; }
 
     /// <summary>Name stamped on every job this node runs; empty = machine name and process id (<c>host-4242</c>), so two nodes on one host differ.</summary>
@@ -36,15 +37,18 @@ public sealed class ConvServiceOptions
     public string[] ApiKeys { get; set; } = [];
 
     /// <summary>Per-client rate limits for the API.</summary>
-    [Required]
+    [Required(ErrorMessage = "ConvService:RateLimits is required.")]
+    [ValidateObjectMembers]
     public RateLimitOptions RateLimits { get; set; } = new();
 
     /// <summary>The GPU method (<c>method: "gpu"</c>).</summary>
-    [Required]
+    [Required(ErrorMessage = "ConvService:Gpu is required.")]
+    [ValidateObjectMembers]
     public GpuOptions Gpu { get; set; } = new();
 
     /// <summary>Request and job limits.</summary>
-    [Required]
+    [Required(ErrorMessage = "ConvService:Limits is required.")]
+    [ValidateObjectMembers]
     public LimitsOptions Limits { get; set; } = new();
 
     /// <summary>The effective worker count.</summary>
@@ -64,27 +68,27 @@ public sealed class ConvServiceOptions
 public sealed class LimitsOptions
 {
     /// <summary>Largest request body accepted, in bytes; larger bodies get 413 before they are read.</summary>
-    [Range(1024, long.MaxValue)]
+    [ConfigRange(1024, long.MaxValue, ErrorMessage = "ConvService:Limits:MaxRequestBytes must be between {1} and {2}.")]
     public long MaxRequestBytes { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>Most pixels in an image (uploaded, inline or generated).</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxImagePixels must be between {1} and {2}.")]
     public long MaxImagePixels { get; set; } = 25_000_000;
 
     /// <summary>Most pixels in a kernel.</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxKernelPixels must be between {1} and {2}.")]
     public long MaxKernelPixels { get; set; } = 1_000_000;
 
     /// <summary>Most kernels in one filter bank (<c>"kernels": [...]</c> of <c>POST /convolutions</c>).</summary>
-    [Range(1, 4096)]
+    [ConfigRange(1, 4096, ErrorMessage = "ConvService:Limits:MaxBankKernels must be between {1} and {2}.")]
     public int MaxBankKernels { get; set; } = 64;
 
     /// <summary>Most pixels in a convolution's (strided) output; a filter bank counts every kernel's output.</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxOutputPixels must be between {1} and {2}.")]
     public long MaxOutputPixels { get; set; } = 25_000_000;
 
     /// <summary>Most multiply–adds one direct or naive convolution may cost (FFT is bounded by <see cref="MaxFftBytes"/>).</summary>
-    [Range(1, double.MaxValue)]
+    [ConfigRange(1, double.MaxValue, ErrorMessage = "ConvService:Limits:MaxMultiplyAdds must be between {1} and {2}.")]
     public double MaxMultiplyAdds { get; set; } = 2e10;
 
     /// <summary>
@@ -93,19 +97,19 @@ public sealed class LimitsOptions
     /// bounds its compute too. Method 'fft' over it is refused (422); 'auto' then runs direct when that fits
     /// <see cref="MaxMultiplyAdds"/>, else refuses.
     /// </summary>
-    [Range(1024, long.MaxValue)]
+    [ConfigRange(1024, long.MaxValue, ErrorMessage = "ConvService:Limits:MaxFftBytes must be between {1} and {2}.")]
     public long MaxFftBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>Most jobs queued or running on this node at once; more get 429 with Retry-After.</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxQueuedJobs must be between {1} and {2}.")]
     public int MaxQueuedJobs { get; set; } = 10_000;
 
     /// <summary>Longest <c>?wait=</c> a request may ask for, in seconds.</summary>
-    [Range(0, 3600)]
+    [ConfigRange(0, 3600, ErrorMessage = "ConvService:Limits:MaxWaitSeconds must be between {1} and {2}.")]
     public int MaxWaitSeconds { get; set; } = 60;
 
     /// <summary>Byte budget of the array store (images, kernels, results); LRU-evicts unreferenced arrays beyond it.</summary>
-    [Range(1024, long.MaxValue)]
+    [ConfigRange(1024, long.MaxValue, ErrorMessage = "ConvService:Limits:ArrayStoreBytes must be between {1} and {2}.")]
     public long ArrayStoreBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>
@@ -114,7 +118,7 @@ public sealed class LimitsOptions
     /// Pinned arrays cannot be evicted, so without it ten large inputs queued behind a long job hold the whole store
     /// and every other upload and result is refused.
     /// </summary>
-    [Range(0.01, 1.0)]
+    [ConfigRange(0.01, 1.0, ErrorMessage = "ConvService:Limits:MaxPinnedFraction must be between {1} and {2}.")]
     public double MaxPinnedFraction { get; set; } = 0.5;
 
     /// <summary>
@@ -122,33 +126,33 @@ public sealed class LimitsOptions
     /// and a single array over it 413. Counts what an upload becomes (8 bytes a pixel), not what was sent, so highly
     /// compressible PNGs cannot flush the store. 0 turns it off.
     /// </summary>
-    [Range(0, long.MaxValue)]
+    [ConfigRange(0, long.MaxValue, ErrorMessage = "ConvService:Limits:MaxUploadBytesPerClientPerMinute must be between {1} and {2}.")]
     public long MaxUploadBytesPerClientPerMinute { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>
     /// Memory kept for reusing result buffers the array store did not keep (repeated results, benchmark iterations,
     /// PostgreSQL storage), in bytes; 0 turns reuse off.
     /// </summary>
-    [Range(0, long.MaxValue)]
+    [ConfigRange(0, long.MaxValue, ErrorMessage = "ConvService:Limits:ResultBufferPoolBytes must be between {1} and {2}.")]
     public long ResultBufferPoolBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
     /// With PostgreSQL storage: bytes of arrays this node keeps after downloading them (least recently used out
     /// first), so jobs sharing an image do not each download it; 0 turns the cache off.
     /// </summary>
-    [Range(0, long.MaxValue)]
+    [ConfigRange(0, long.MaxValue, ErrorMessage = "ConvService:Limits:NodeArrayCacheBytes must be between {1} and {2}.")]
     public long NodeArrayCacheBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>Finished jobs kept for GET; older finished jobs (and their results) are forgotten beyond it.</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxRetainedJobs must be between {1} and {2}.")]
     public int MaxRetainedJobs { get; set; } = 100_000;
 
     /// <summary>Largest result served as JSON, in values; larger results must be fetched as .npy.</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxJsonResultValues must be between {1} and {2}.")]
     public long MaxJsonResultValues { get; set; } = 4_000_000;
 
     /// <summary>Most compute a benchmark may be estimated to need (all strategies, repetitions and warm-up), in seconds.</summary>
-    [Range(1, 1_000_000)]
+    [ConfigRange(1, 1_000_000, ErrorMessage = "ConvService:Limits:MaxBenchmarkSeconds must be between {1} and {2}.")]
     public double MaxBenchmarkSeconds { get; set; } = 1800;
 
     /// <summary>
@@ -156,35 +160,35 @@ public sealed class LimitsOptions
     /// milliseconds; benchmark budgets add it per job. Measured as the median per-job cost of the hangfire strategy on
     /// 1×1 inputs (≈ 0.4 ms on the 2-vCPU reference VM, docs/operations.md); raise it for slower storage (PostgreSQL).
     /// </summary>
-    [Range(0, 10_000)]
+    [ConfigRange(0, 10_000, ErrorMessage = "ConvService:Limits:PerJobOverheadMs must be between {1} and {2}.")]
     public double PerJobOverheadMs { get; set; } = 0.4;
 
     /// <summary>Most Hangfire jobs one benchmark may enqueue over all its rounds (the hangfire strategy runs one job per convolution).</summary>
-    [Range(1, int.MaxValue)]
+    [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxBenchmarkJobs must be between {1} and {2}.")]
     public long MaxBenchmarkJobs { get; set; } = 100_000;
 
     /// <summary>Most memory one benchmark is estimated to hold (pinned inputs, plus per worker an output and any FFT spectra), in bytes.</summary>
-    [Range(1024, long.MaxValue)]
+    [ConfigRange(1024, long.MaxValue, ErrorMessage = "ConvService:Limits:MaxBenchmarkBytes must be between {1} and {2}.")]
     public long MaxBenchmarkBytes { get; set; } = 1L * 1024 * 1024 * 1024;
 
     /// <summary>Most benchmarks queued or running at once; more get 429 with Retry-After (benchmarks run one at a time).</summary>
-    [Range(1, 10_000)]
+    [ConfigRange(1, 10_000, ErrorMessage = "ConvService:Limits:MaxQueuedBenchmarks must be between {1} and {2}.")]
     public int MaxQueuedBenchmarks { get; set; } = 2;
 
     /// <summary>Longest header of one FITS HDU an upload may have, in bytes (2880 = 36 cards); a header without END stops there.</summary>
-    [Range(2880, 16 * 1024 * 1024)]
+    [ConfigRange(2880, 16 * 1024 * 1024, ErrorMessage = "ConvService:Limits:MaxFitsHeaderBytes must be between {1} and {2}.")]
     public int MaxFitsHeaderBytes { get; set; } = 288_000;
 
     /// <summary>Largest size a gzip-compressed upload (.fits.gz) may inflate to, in bytes.</summary>
-    [Range(1024, int.MaxValue)]
+    [ConfigRange(1024, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxInflatedBytes must be between {1} and {2}.")]
     public long MaxInflatedBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Memory for the FITS headers kept beside uploaded arrays (in-memory storage), in bytes; least recently used out first.</summary>
-    [Range(0, long.MaxValue)]
+    [ConfigRange(0, long.MaxValue, ErrorMessage = "ConvService:Limits:FitsHeaderStoreBytes must be between {1} and {2}.")]
     public long FitsHeaderStoreBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Largest page of <c>GET /convolutions</c>.</summary>
-    [Range(1, 10_000)]
+    [ConfigRange(1, 10_000, ErrorMessage = "ConvService:Limits:MaxPageSize must be between {1} and {2}.")]
     public int MaxPageSize { get; set; } = 1000;
 }
 
@@ -200,6 +204,6 @@ public sealed class GpuOptions
     public string Device { get; set; } = "cuda";
 
     /// <summary>Device memory kept for resident inputs (an image used by many jobs is copied to the device once), in bytes.</summary>
-    [Range(0, long.MaxValue)]
+    [ConfigRange(0, long.MaxValue, ErrorMessage = "ConvService:Gpu:CacheBytes must be between {1} and {2}.")]
     public long CacheBytes { get; set; } = 4L << 30;
 }

@@ -13,10 +13,10 @@ public sealed class RateLimitOptions
     public bool Enabled { get; set; }
 
     /// <summary>Tokens added to each client's bucket every second: its sustained request rate.</summary>
-    [Range(1, 1_000_000)]
+    [ConfigRange(1, 1_000_000, ErrorMessage = "ConvService:RateLimits:PermitsPerSecond must be between {1} and {2}.")]
     public int PermitsPerSecond { get; set; } = 50;
 
     /// <summary>Bucket size: how many requests a client that has been quiet may send at once.</summary>
-    [Range(1, 1_000_000)]
+    [ConfigRange(1, 1_000_000, ErrorMessage = "ConvService:RateLimits:Burst must be between {1} and {2}.")]
     public int Burst { get; set; } = 100;
 }

@@ -19,14 +19,14 @@ public sealed class PostgresStorageSettings
     /// Running jobs are kept invisible by a keep-alive every fifth of this (sliding invisibility), so it bounds
     /// how long a killed node's jobs wait, not how long a job may run.
     /// </summary>
-    [Range(2, 3600)]
+    [ConvService.Options.ConfigRange(2, 3600, ErrorMessage = "ConvService:PostgreSql:InvisibilityTimeoutSeconds must be between {1} and {2}.")]
     public double InvisibilityTimeoutSeconds { get; set; } = 15;
 
     /// <summary>
     /// How often an idle worker looks for jobs enqueued by other nodes (jobs enqueued on the same node wake it at once).
     /// Hangfire.PostgreSql's default of 15 s is far too slow for small jobs.
     /// </summary>
-    [Range(0.05, 60)]
+    [ConvService.Options.ConfigRange(0.05, 60, ErrorMessage = "ConvService:PostgreSql:QueuePollIntervalSeconds must be between {1} and {2}.")]
     public double QueuePollIntervalSeconds { get; set; } = 1;
 
     /// <summary>Wake idle workers on every node through LISTEN/NOTIFY when a job is enqueued (one extra connection per waiting worker).</summary>
@@ -36,7 +36,7 @@ public sealed class PostgresStorageSettings
     /// Seconds after which a Hangfire lock left behind by a dead node is broken. Hangfire holds its locks for
     /// milliseconds (state changes), never for a job's run, so a short timeout only bounds recovery.
     /// </summary>
-    [Range(1, 3600)]
+    [ConvService.Options.ConfigRange(1, 3600, ErrorMessage = "ConvService:PostgreSql:DistributedLockTimeoutSeconds must be between {1} and {2}.")]
     public double DistributedLockTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Schema of Hangfire's own tables (ours live in <c>convservice</c>).</summary>
