@@ -6,6 +6,7 @@ using ConvService.Core.Npy;
 using ConvService.Extensions;
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

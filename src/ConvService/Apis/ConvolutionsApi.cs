@@ -3,6 +3,7 @@ using ConvService.Apis.Contracts;
 using ConvService.Core.Arrays;
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

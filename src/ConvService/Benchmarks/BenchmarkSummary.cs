@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ConvService.Model;
 
 namespace ConvService.Benchmarks;
 

@@ -36,12 +36,15 @@ public static class ConvServiceExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JobSignals>();
         services.AddSingleton<UploadBudget>();
+        services.AddSingleton<GeneratedArrayIds>();
+        services.AddSingleton<INodeDirectory, HangfireNodeDirectory>();
         services.AddSingleton<ConvolutionSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();
         services.AddSingleton<IBenchmarkStore, InMemoryBenchmarkStore>();
         services.AddSingleton<BenchmarkPlanner>();
         services.AddSingleton<BenchmarkRunner>();
+        services.AddSingleton<BenchmarkProgressBoard>();
         services.AddSingleton(_ => new BenchmarkThreads(options.EffectiveWorkers));
         // Opened at registration: whether this node serves the gpu queue is decided before the Hangfire servers start.
         var gpu = new GpuRunner(options.Gpu, LoggerFactory.Create(logging => logging.AddConsole()).CreateLogger<GpuRunner>());
@@ -52,6 +55,8 @@ public static class ConvServiceExtensions
         services.AddConvServiceStorage(options, builder.Configuration); // before AddHangfire: see StorageExtensions
         // Before AddHangfire, which only adds its own IJobFilterProvider when none is registered.
         services.AddSingleton<JobRecordStateFilter>();
+        services.AddSingleton<IJobRecordFinisher, ConvolutionJobFinisher>();
+        services.AddSingleton<IJobRecordFinisher, BenchmarkJobFinisher>();
         services.AddSingleton<IJobFilterProvider, HostJobFilterProvider>();
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

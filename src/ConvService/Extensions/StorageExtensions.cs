@@ -28,6 +28,7 @@ public static class StorageExtensions
         services.AddSingleton<ResultBufferPool>();
         if (options.Storage == "PostgreSql") return services.AddPostgresStorage(options, configuration);
 
+        services.AddSingleton<IStorageFaults, InMemoryStorageFaults>();
         services.AddSingleton<IArrayStore, InMemoryArrayStore>();
         services.AddSingleton<IArrayHeaderStore, InMemoryArrayHeaderStore>();
         services.AddSingleton<IJobStore, InMemoryJobStore>();
@@ -63,6 +64,7 @@ public static class StorageExtensions
         services.AddSingleton(provider => new PostgresDatabase(
             provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<ILogger<PostgresDatabase>>(),
             provider.GetRequiredKeyedService<NpgsqlDataSource>(HangfirePool)));
+        services.AddSingleton<IStorageFaults, PostgresStorageFaults>();
         services.AddSingleton<IArrayStore, PostgresArrayStore>();
         services.AddSingleton<IArrayHeaderStore, PostgresArrayHeaderStore>();
         services.AddSingleton<IJobStore, PostgresJobStore>();

@@ -1,7 +1,7 @@
-using ConvService.Apis.Contracts;
 using ConvService.Core.Convolution;
 using ConvService.Core.Fits;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ConvService.Model;
 using ConvService.Options;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -27,7 +28,7 @@ namespace ConvService.Jobs;
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu)
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu, IStorageFaults faults)
 {
     /// <summary>Runs job <paramref name="jobId"/> of method 'gpu': the same job, on the gpu queue (served only by nodes with a device).</summary>
     /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
@@ -42,7 +43,7 @@ public sealed class ConvolutionJob(
         {
             await RunCoreAsync(jobId, cancellationToken);
         }
-        catch (Exception e) when (e is not StorageUnavailableException && StorageUnavailableException.IsUnavailable(e))
+        catch (Exception e) when (e is not StorageUnavailableException && faults.IsUnavailable(e))
         {
             // Not the job's fault and not recorded as its failure: the record keeps its status and the next attempt resumes it.
             throw new StorageUnavailableException($"Job {jobId} could not reach its stores: {e.Message}", e);
@@ -141,7 +142,7 @@ public sealed class ConvolutionJob(
             await FinishAsync(record, JobStatus.Failed, error: e.Message);
             throw; // Hangfire marks it failed too (no retries), so the dashboard agrees with the API.
         }
-        catch (Exception e) when (!StorageUnavailableException.IsUnavailable(e))
+        catch (Exception e) when (!faults.IsUnavailable(e))
         {
             logger.LogError(e, "Job {JobId} failed unexpectedly.", jobId);
             await FinishAsync(record, JobStatus.Failed, error: "The job failed unexpectedly: " + e.GetType().Name + ". It was not retried.");

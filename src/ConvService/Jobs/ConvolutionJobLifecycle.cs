@@ -1,3 +1,5 @@
+using ConvService.Model;
+
 using ConvService.Observability;
 using ConvService.Storage;
 using Hangfire;

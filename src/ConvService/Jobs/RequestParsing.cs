@@ -1,5 +1,6 @@
 using ConvService.Core.Convolution;
 using ConvService.Core.Generators;
+using ConvService.Model;
 
 namespace ConvService.Jobs;
 
@@ -21,7 +22,7 @@ public static class RequestParsing
         null or "fill" or "pad" => BoundaryMode.Fill,
         "wrap" or "circular" => BoundaryMode.Wrap,
         "symm" or "symmetric" => BoundaryMode.Symm,
-        "extend" => throw RequestRejectedException.BadRequest(
+        "extend" => throw RequestRefusedException.Invalid(
             "boundary 'extend' is astropy's and applies with nanTreatment (astropy.convolution.convolve semantics); scipy's convolve2d has fill, wrap and symm."),
         _ => throw Invalid("boundary", value, "fill, wrap or symm (scipy's synonyms pad, circular, symmetric work too)"),
     };
@@ -72,9 +73,9 @@ public static class RequestParsing
         null or "fill" or "pad" => AstropyBoundary.Fill,
         "wrap" or "circular" => AstropyBoundary.Wrap,
         "extend" => AstropyBoundary.Extend,
-        "symm" or "symmetric" => throw RequestRejectedException.BadRequest(
+        "symm" or "symmetric" => throw RequestRefusedException.Invalid(
             $"boundary '{value}' has no counterpart in astropy.convolution.convolve, which nanTreatment follows: use fill, wrap or extend (extend repeats the edge pixel)."),
-        "none" => throw RequestRejectedException.BadRequest(
+        "none" => throw RequestRefusedException.Invalid(
             "astropy's boundary=None (zero wherever the kernel overhangs the edge) is not offered: use fill (with fillValue), wrap or extend."),
         _ => throw Invalid("boundary", value, "fill, wrap or extend with nanTreatment (astropy's boundary options)"),
     };
@@ -86,6 +87,6 @@ public static class RequestParsing
         : new(ParseMode(request.Mode), ParseBoundary(request.Boundary), request.FillValue,
             request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads, Operation: ParseOperation(request.Operation));
 
-    private static RequestRejectedException Invalid(string field, string value, string allowed) =>
-        RequestRejectedException.BadRequest($"Unknown {field} '{value}': use {allowed}.");
+    private static RequestRefusedException Invalid(string field, string value, string allowed) =>
+        RequestRefusedException.Invalid($"Unknown {field} '{value}': use {allowed}.");
 }

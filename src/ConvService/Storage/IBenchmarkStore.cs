@@ -1,5 +1,4 @@
-using ConvService.Benchmarks;
-using ConvService.Jobs;
+using ConvService.Model;
 
 namespace ConvService.Storage;
 

@@ -1,5 +1,6 @@
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
@@ -38,11 +39,11 @@ public sealed class HangfireEnqueueTests
     public async Task StorageFailure_UndoesTheRecord_AndAnswers503SayingNothingWasAccepted()
     {
         bool undone = false;
-        var e = await Assert.ThrowsAsync<RequestRejectedException>(() => HangfireEnqueue.CreateOrUndoAsync(
+        var e = await Assert.ThrowsAsync<RequestRefusedException>(() => HangfireEnqueue.CreateOrUndoAsync(
             new FakeClient(new TimeoutException("storage down")), AnyJob(), "benchmarks", "benchmark",
             () => { undone = true; return Task.CompletedTask; }));
         Assert.True(undone);
-        Assert.Equal(503, e.Status);
+        Assert.Equal(503, RefusalStatus.Of(e.Kind));
         Assert.Contains("benchmark could not be queued", e.Message);
         Assert.Contains("nothing was accepted", e.Message);
     }

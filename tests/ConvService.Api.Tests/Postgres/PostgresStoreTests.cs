@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConvService.Core.Arrays;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using ConvService.Storage.Postgres;
