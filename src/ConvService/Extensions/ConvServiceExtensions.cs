@@ -81,7 +81,8 @@ public static class ConvServiceExtensions
         AddServer(QueueNames.Benchmarks, 1);
 
         services.AddConvServiceSwagger();
-        builder.AddConvServiceOperations(); // metrics, API keys, rate limits: Extensions/OperationsExtensions.cs
+        builder.AddConvServiceMetrics(); // /metrics: Extensions/MetricsExtensions.cs
+        builder.AddConvServiceSecurity(); // API keys, rate limits: Extensions/SecurityExtensions.cs
         builder.AddConvServiceUi(); // the web UI at /: Extensions/UiExtensions.cs
         return builder;
     }
@@ -111,31 +112,6 @@ public static class ConvServiceExtensions
         return app;
     }
 }
-
-/// <summary>Gives the framework's own refusals (unmatched routes, wrong verbs, content types) a detail that says what to do.</summary>
-internal static class FrameworkProblemDetail
-{
-    public static void Fill(ProblemDetailsContext context)
-    {
-        if (context.ProblemDetails.Detail is not null) return;
-        var request = context.HttpContext.Request;
-        context.ProblemDetails.Detail = context.ProblemDetails.Status switch
-        {
-            StatusCodes.Status404NotFound => $"No endpoint matches {request.Method} {request.Path}. The API is listed at /swagger.",
-            StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}. The API is listed at /swagger.",
-            StatusCodes.Status415UnsupportedMediaType => $"{request.Method} {request.Path} does not accept Content-Type '{request.ContentType ?? "(none)"}'. " +
-                "JSON bodies need Content-Type: application/json; arrays may also be sent as application/x-npy or image/png (POST /arrays).",
-            _ => null,
-        };
-    }
-}
-
-/// <summary>Opens the dashboard to every client; used only when ConvService:DashboardAllowRemote is true.</summary>
-internal sealed class AllowAllDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
-{
-    public bool Authorize(Hangfire.Dashboard.DashboardContext context) => true;
-}
-
 /// <summary>Validates the whole options tree (DataAnnotations do not recurse into <see cref="LimitsOptions"/>).</summary>
 internal sealed class ConvServiceOptionsValidator : IValidateOptions<ConvServiceOptions>
 {

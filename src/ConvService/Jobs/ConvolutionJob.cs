@@ -231,32 +231,3 @@ public sealed class ConvolutionJob(
         return new JobResultSummary(shape, statistics.Min, statistics.Max, statistics.Sum / output.Length, stored.Sha256, stored.Id, stored.Checksum);
     }
 }
-
-/// <summary>Hangfire queue names.</summary>
-public static class QueueNames
-{
-    /// <summary>Convolution jobs (user jobs and the benchmark's hangfire strategy).</summary>
-    public const string Convolutions = "convolutions";
-    /// <summary>Jobs with method 'gpu': served only by nodes that have a GPU (<see cref="GpuRunner"/>), one worker each.</summary>
-    public const string Gpu = "gpu";
-    /// <summary>Benchmark runs, served by their own single worker so they never wait behind small jobs.</summary>
-    public const string Benchmarks = "benchmarks";
-}
-
-/// <summary>Pins a job's inputs while it is queued or running, so eviction cannot take them away.</summary>
-public static class JobInputs
-{
-    /// <summary>Pins both inputs; false (with nothing left pinned) when one is gone already.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request, string? owner) => arrays.For(owner).PinAllAsync(Ids(request));
-
-    /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.For(record.Owner).UnpinAllAsync(Ids(record.Request));
-
-    private static string[] Ids(NormalizedConvolution request)
-    {
-        var ids = new string[1 + request.AllKernels.Count];
-        ids[0] = request.Image.ArrayId;
-        for (int k = 0; k < request.AllKernels.Count; k++) ids[k + 1] = request.AllKernels[k].ArrayId;
-        return ids;
-    }
-}

@@ -361,18 +361,3 @@ public sealed class ConvolutionSubmitter(
     }
 
 }
-
-/// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
-public sealed record ConvolutionSettings(
-    string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads,
-    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null, string? Operation = null)
-{
-    /// <summary>The normalized request for these inputs; <paramref name="kernels"/> is a filter bank (its first is <paramref name="kernel"/>) or null.</summary>
-    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel, ArrayReference[]? kernels = null) =>
-        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan, kernels, Operation);
-}
-
-/// <summary>An input checked and of known shape but not stored yet (<see cref="ConvolutionSubmitter.InspectAsync"/>).</summary>
-/// <param name="Unstored">Its reference with the shape and source, and an empty id until it is stored.</param>
-/// <param name="StoreAsync">Stores (or generates) it and returns its reference; for an arrayId input, the reference as is.</param>
-public sealed record PendingInput(ArrayReference Unstored, Func<CancellationToken, Task<ArrayReference>> StoreAsync);
