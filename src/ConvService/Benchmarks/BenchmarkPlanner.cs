@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ConvService.Core.Convolution;
 using ConvService.Jobs;
 using ConvService.Model;
@@ -15,9 +16,9 @@ namespace ConvService.Benchmarks;
 public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options, GpuRunner gpu)
 {
     /// <summary>Every strategy the runner knows, in the default run order.</summary>
-    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused", "gpu", "gpu-fused"];
+    public static readonly ImmutableArray<string> KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused", "gpu", "gpu-fused"];
 
-    private static readonly string[] DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
+    private static readonly ImmutableArray<string> DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
@@ -185,7 +186,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
 
     private static string[] NormalizeStrategies(string[]? requested)
     {
-        if (requested is null) return DefaultStrategies;
+        if (requested is null) return [.. DefaultStrategies]; // a copy: the plan is stored and must not share a static array
         if (requested.Length == 0) throw RequestRefusedException.Invalid($"'strategies' is empty: name at least one of {string.Join(", ", KnownStrategies)}.");
         var seen = new List<string>();
         for (int i = 0; i < requested.Length; i++)
@@ -193,7 +194,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
             var s = requested[i];
             if (s is null)
                 throw RequestRefusedException.Invalid($"'strategies[{i}]' is null: name one of {string.Join(", ", KnownStrategies)}.");
-            if (Array.IndexOf(KnownStrategies, s) < 0)
+            if (!KnownStrategies.Contains(s))
                 throw RequestRefusedException.Invalid($"Unknown strategy '{s}': use {string.Join(", ", KnownStrategies)}.");
             if (seen.Contains(s)) throw RequestRefusedException.Invalid($"Strategy '{s}' is listed twice.");
             seen.Add(s);

@@ -5,7 +5,7 @@ using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Jobs;
 
 /// <summary>Handing work to Hangfire: the id on success; on a storage failure the record is undone and the caller gets 503.</summary>
 public sealed class HangfireEnqueueTests
