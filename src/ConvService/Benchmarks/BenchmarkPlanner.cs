@@ -16,9 +16,10 @@ namespace ConvService.Benchmarks;
 public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options, GpuRunner gpu)
 {
     /// <summary>Every strategy the runner knows, in the default run order.</summary>
-    public static readonly ImmutableArray<string> KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused", "gpu", "gpu-fused"];
+    private static readonly string KnownStrategies = string.Join(", ", BenchmarkStrategies.All.Select(s => s.Word()));
 
-    private static readonly ImmutableArray<string> DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
+    private static readonly ImmutableArray<BenchmarkStrategy> DefaultStrategies =
+        [BenchmarkStrategy.Serial, BenchmarkStrategy.Parallel, BenchmarkStrategy.Fused, BenchmarkStrategy.Hangfire];
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
@@ -29,7 +30,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         int repetitions = InRange(request.Repetitions ?? 3, 1, 100, "repetitions");
         int warmup = InRange(request.Warmup ?? 1, 0, 10, "warmup");
         var strategies = NormalizeStrategies(request.Strategies);
-        if (!gpu.IsAvailable && strategies.Any(s => s is "gpu" or "gpu-fused"))
+        if (!gpu.IsAvailable && strategies.Any(s => s is BenchmarkStrategy.Gpu or BenchmarkStrategy.GpuFused))
             throw RequestRefusedException.Unprocessable(
                 "This node has no GPU, so the gpu and gpu-fused strategies cannot run (ConvService:Gpu:Device, GET /nodes lists the accelerators): " +
                 "drop them, or run the benchmark on a node with a CUDA device.");
@@ -131,12 +132,12 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
     /// its digest and, for FFT, the spectra (<see cref="LimitsOptions.MaxBenchmarkBytes"/>).
     /// </summary>
     public static BenchmarkBudget Budget(LimitsOptions limits, int[] imageShape, int[] kernelShape, int kernelCount, int iterations, int rounds,
-        string[] strategies, ConvolutionSettings settings, MethodChoice choice)
+        BenchmarkStrategy[] strategies, ConvolutionSettings settings, MethodChoice choice)
     {
         long convolutionsPerRun = (long)iterations * kernelCount;
         // hangfire runs one job per convolution, hangfire-fused one per iteration (its bank holds every filter).
-        long hangfireJobs = ((Array.IndexOf(strategies, "hangfire") >= 0 ? convolutionsPerRun : 0)
-            + (Array.IndexOf(strategies, "hangfire-fused") >= 0 ? iterations : 0)) * rounds;
+        long hangfireJobs = ((Array.IndexOf(strategies, BenchmarkStrategy.Hangfire) >= 0 ? convolutionsPerRun : 0)
+            + (Array.IndexOf(strategies, BenchmarkStrategy.HangfireFused) >= 0 ? iterations : 0)) * rounds;
         bool hangfire = hangfireJobs > 0;
         double seconds = (choice.EstimatedMs * convolutionsPerRun * rounds * strategies.Length + hangfireJobs * limits.PerJobOverheadMs) / 1000.0;
         string what = $"{convolutionsPerRun:N0} convolutions ({iterations:N0} iterations × {kernelCount} filters) × {rounds} rounds × {strategies.Length} strategies";
@@ -184,22 +185,22 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         };
     }
 
-    private static string[] NormalizeStrategies(string[]? requested)
+    private static BenchmarkStrategy[] NormalizeStrategies(string[]? requested)
     {
         if (requested is null) return [.. DefaultStrategies]; // a copy: the plan is stored and must not share a static array
-        if (requested.Length == 0) throw RequestRefusedException.Invalid($"'strategies' is empty: name at least one of {string.Join(", ", KnownStrategies)}.");
-        var seen = new List<string>();
+        if (requested.Length == 0) throw RequestRefusedException.Invalid($"'strategies' is empty: name at least one of {KnownStrategies}.");
+        var seen = new List<BenchmarkStrategy>();
         for (int i = 0; i < requested.Length; i++)
         {
             var s = requested[i];
             if (s is null)
-                throw RequestRefusedException.Invalid($"'strategies[{i}]' is null: name one of {string.Join(", ", KnownStrategies)}.");
-            if (!KnownStrategies.Contains(s))
-                throw RequestRefusedException.Invalid($"Unknown strategy '{s}': use {string.Join(", ", KnownStrategies)}.");
-            if (seen.Contains(s)) throw RequestRefusedException.Invalid($"Strategy '{s}' is listed twice.");
-            seen.Add(s);
+                throw RequestRefusedException.Invalid($"'strategies[{i}]' is null: name one of {KnownStrategies}.");
+            if (!BenchmarkStrategies.TryParse(s, out var strategy))
+                throw RequestRefusedException.Invalid($"Unknown strategy '{s}': use {KnownStrategies}.");
+            if (seen.Contains(strategy)) throw RequestRefusedException.Invalid($"Strategy '{s}' is listed twice.");
+            seen.Add(strategy);
         }
-        return seen.ToArray();
+        return [.. seen];
     }
 
     private static int InRange(int value, int min, int max, string name)

@@ -56,7 +56,7 @@ public sealed class BenchmarkRunner(
         var progress = progressBoard.Start(report.Id);
         // Sampled between strategy runs, when none of this benchmark's own jobs are active: anything counted is someone else's.
         int concurrent = await jobs.CountActiveAsync(cancellationToken);
-        var measurements = new Dictionary<string, List<RunMeasurement>>();
+        var measurements = new Dictionary<BenchmarkStrategy, List<RunMeasurement>>();
         foreach (var strategy in plan.Strategies) measurements[strategy] = [];
         int hangfireWorkers = HangfireWorkers();
 
@@ -69,14 +69,14 @@ public sealed class BenchmarkRunner(
                     cancellationToken.ThrowIfCancellationRequested();
                     var run = strategy switch
                     {
-                        "serial" => RunThreads(image, kernels, plan.Iterations, coreOptions, 1, progress, cancellationToken),
-                        "parallel" => RunThreads(image, kernels, plan.Iterations, coreOptions, workers, progress, cancellationToken),
-                        "parallel-rows" => RunThreads(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, 1, progress, cancellationToken),
-                        "fused" => RunFused(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, progress, cancellationToken),
-                        "hangfire" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
-                        "hangfire-fused" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken, fused: true),
-                        "gpu" => RunGpu(image, kernels, plan, coreOptions, fused: false, progress, cancellationToken),
-                        "gpu-fused" => RunGpu(image, kernels, plan, coreOptions, fused: true, progress, cancellationToken),
+                        BenchmarkStrategy.Serial => RunThreads(image, kernels, plan.Iterations, coreOptions, 1, progress, cancellationToken),
+                        BenchmarkStrategy.Parallel => RunThreads(image, kernels, plan.Iterations, coreOptions, workers, progress, cancellationToken),
+                        BenchmarkStrategy.ParallelRows => RunThreads(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, 1, progress, cancellationToken),
+                        BenchmarkStrategy.Fused => RunFused(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, progress, cancellationToken),
+                        BenchmarkStrategy.Hangfire => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
+                        BenchmarkStrategy.HangfireFused => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken, fused: true),
+                        BenchmarkStrategy.Gpu => RunGpu(image, kernels, plan, coreOptions, fused: false, progress, cancellationToken),
+                        BenchmarkStrategy.GpuFused => RunGpu(image, kernels, plan, coreOptions, fused: true, progress, cancellationToken),
                         _ => throw new InvalidOperationException($"Unknown strategy {strategy}."),
                     };
                     if (round >= plan.Warmup) measurements[strategy].Add(run);
@@ -90,11 +90,11 @@ public sealed class BenchmarkRunner(
         }
 
         var results = new List<StrategyResult>();
-        double? serialMedian = measurements.TryGetValue("serial", out var serialRuns) ? Median(serialRuns) : null;
+        double? serialMedian = measurements.TryGetValue(BenchmarkStrategy.Serial, out var serialRuns) ? Median(serialRuns) : null;
         foreach (var strategy in plan.Strategies)
         {
             var runs = measurements[strategy];
-            int strategyWorkers = strategy switch { "serial" or "gpu" or "gpu-fused" => 1, "hangfire" or "hangfire-fused" => hangfireWorkers, _ => workers };
+            int strategyWorkers = strategy switch { BenchmarkStrategy.Serial or BenchmarkStrategy.Gpu or BenchmarkStrategy.GpuFused => 1, BenchmarkStrategy.Hangfire or BenchmarkStrategy.HangfireFused => hangfireWorkers, _ => workers };
             results.Add(Summarize(strategy, runs, plan.ConvolutionsPerRun, strategyWorkers, serialMedian));
         }
         // CPU strategies agree bit for bit (one checksum); GPU strategies within GpuTolerance of the CPU direct method.
@@ -381,7 +381,7 @@ public sealed class BenchmarkRunner(
     /// </summary>
     internal static int Window(int workers, int maxQueuedJobs) => Math.Max(1, Math.Min(4 * Math.Max(workers, 1), maxQueuedJobs / 2));
 
-    private static StrategyResult Summarize(string strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
+    private static StrategyResult Summarize(BenchmarkStrategy strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
     {
         var walls = new double[runs.Count];
         var computes = new List<double>(runs.Count * convolutions);

@@ -84,7 +84,7 @@ public sealed record BenchmarkEnvironment(
 /// <param name="MaxRelativeError">gpu strategies: the largest difference of their outputs from the CPU direct method's, relative to
 /// each output's largest magnitude (they agree when it is at most 1e-12); null for CPU strategies, which must agree bit for bit.</param>
 public sealed record StrategyResult(
-    string Strategy, int Convolutions, int Workers, TimeStats WallMs, TimeStats PerConvolutionMs, double ThroughputPerSecond,
+    BenchmarkStrategy Strategy, int Convolutions, int Workers, TimeStats WallMs, TimeStats PerConvolutionMs, double ThroughputPerSecond,
     double? Speedup, double? Efficiency, double OverheadPerJobMs, string Checksum, IReadOnlyDictionary<string, int>? Nodes,
     StrategyBreakdown? Breakdown = null, double? MaxRelativeError = null);
 

@@ -59,7 +59,7 @@ public sealed record BenchmarkKernelSpec(int[]? Shape = null, int? Count = null,
 /// <param name="Warmup">Warm-up rounds.</param>
 public sealed record NormalizedBenchmark(
     NormalizedBenchmarkImage Image, NormalizedBenchmarkKernels Kernel, int Iterations, string Mode, string Boundary,
-    double FillValue, int[] Stride, string Method, string[] Strategies, int Repetitions, int Warmup)
+    double FillValue, int[] Stride, string Method, BenchmarkStrategy[] Strategies, int Repetitions, int Warmup)
 {
     /// <summary>Convolutions one strategy runs per repetition: iterations × filters.</summary>
     public int ConvolutionsPerRun => Iterations * Kernel.Count;
