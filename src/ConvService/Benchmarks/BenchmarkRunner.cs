@@ -305,7 +305,7 @@ public sealed class BenchmarkRunner(
         var ids = new string?[n / perJob];
         int window = Window(HangfireWorkers(), _options.Limits.MaxQueuedJobs);
         // The method was planned once for the benchmark; every job carries that plan.
-        var choice = new MethodChoice(RequestParsing.ParseMethod(template.Method), template.MethodReason, template.MethodEstimateMs);
+        var choice = new MethodChoice(template.Method, template.MethodReason, template.MethodEstimateMs);
         ArrayReference Filter(int f) => template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[f] };
         var bank = fused ? Enumerable.Range(0, plan.Kernel.Count).Select(Filter).ToArray() : null;
         var compute = new double[n];

@@ -32,7 +32,7 @@ public sealed class BenchmarkService(
             SubmittedAt = now,
             Progress = new BenchmarkProgress(0, (long)plan.ConvolutionsPerRun * (plan.Warmup + plan.Repetitions) * plan.Strategies.Length),
             Request = plan,
-            Method = RequestParsing.Word(choice.Method),
+            Method = choice.Method,
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             EstimatedSeconds = estimatedSeconds,

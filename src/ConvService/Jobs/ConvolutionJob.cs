@@ -213,9 +213,10 @@ public sealed class ConvolutionJob(
     {
         var r = record.Request;
         // A correlation is another computation on the same inputs; convolutions keep the key they always had.
-        string operation = r.Operation is null ? "" : "|" + r.Operation;
+        // Words, not enum names: the key derives stored result ids, which must not change with a rename.
+        string operation = r.Operation is { } o ? "|" + RequestParsing.Word(o) : "";
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{r.Image.ArrayId}|{r.AllKernels[kernelIndex].ArrayId}|{r.Mode}|{r.Boundary}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{record.Method}{operation}");
+            $"{r.Image.ArrayId}|{r.AllKernels[kernelIndex].ArrayId}|{RequestParsing.Word(r.Mode)}|{RequestParsing.Word(r.Boundary)}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{RequestParsing.Word(record.Method)}{operation}");
     }
 
     private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;

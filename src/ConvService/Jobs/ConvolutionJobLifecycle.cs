@@ -35,7 +35,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
         if (finished)
         {
             await JobInputs.ReleaseAsync(arrays, record!);
-            metrics.Finished(record!.Method, status, computeMs);
+            metrics.Finished(RequestParsing.Word(record!.Method), status, computeMs);
         }
         return (record, finished);
     }

@@ -1,11 +1,12 @@
+using ConvService.Core.Convolution;
 using ConvService.Model;
 
 namespace ConvService.Jobs;
 
-/// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
+/// <summary>A convolution request's options, checked and in the model's enums, waiting for its inputs.</summary>
 public sealed record ConvolutionSettings(
-    string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads,
-    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null, string? Operation = null)
+    ConvolutionMode Mode, ConvolutionBoundary Boundary, double FillValue, int[] Stride, ConvolutionMethod Method, int Threads,
+    NanTreatment? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null, ConvolutionOperation? Operation = null)
 {
     /// <summary>The normalized request for these inputs; <paramref name="kernels"/> is a filter bank (its first is <paramref name="kernel"/>) or null.</summary>
     public NormalizedConvolution For(ArrayReference image, ArrayReference kernel, ArrayReference[]? kernels = null) =>

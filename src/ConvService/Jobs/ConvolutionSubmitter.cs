@@ -66,7 +66,7 @@ public sealed class ConvolutionSubmitter(
         if (normalized.NormalizeKernel == true && await allArrays.For(owner).TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
-            NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
+            NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, choice.Method).NanAware!.Value, imageHasNan: false);
         return (normalized, choice);
     }
 
@@ -108,9 +108,9 @@ public sealed class ConvolutionSubmitter(
             throw RequestRefusedException.Unprocessable(
                 "A filter bank ('kernels') cannot use nanTreatment: send each kernel as its own job with 'kernel', or drop nanTreatment.");
         var mode = nan is null ? RequestParsing.ParseMode(request.Mode) : ConvolutionMode.Same;
-        string boundaryWord = nan is null
-            ? RequestParsing.Word(RequestParsing.ParseBoundary(request.Boundary))
-            : RequestParsing.Word(RequestParsing.ParseAstropyBoundary(request.Boundary));
+        var boundary = nan is null
+            ? RequestParsing.ToBoundary(RequestParsing.ParseBoundary(request.Boundary))
+            : RequestParsing.ToBoundary(RequestParsing.ParseAstropyBoundary(request.Boundary));
         var method = RequestParsing.ParseMethod(request.Method);
         if (method == ConvolutionMethod.Gpu && (request.Kernels is not null || operation == ConvolutionOperation.Correlate))
             // The device kernel computes convolve2d of one kernel per job here; banks and correlation run on the CPU.
@@ -122,10 +122,9 @@ public sealed class ConvolutionSubmitter(
         int threads = request.Threads ?? 1;
         if (threads < 1 || threads > Environment.ProcessorCount)
             throw RequestRefusedException.Invalid($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
-        return new ConvolutionSettings(RequestParsing.Word(mode), boundaryWord, request.FillValue ?? 0.0,
-            [stride.Y, stride.X], RequestParsing.Word(method), threads,
-            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
-            operation == ConvolutionOperation.Correlate ? RequestParsing.Word(operation) : null);
+        return new ConvolutionSettings(mode, boundary, request.FillValue ?? 0.0, [stride.Y, stride.X], method, threads,
+            nan, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
+            operation == ConvolutionOperation.Correlate ? operation : null);
     }
 
     /// <summary>
@@ -249,7 +248,7 @@ public sealed class ConvolutionSubmitter(
             Status = JobStatus.Queued,
             SubmittedAt = now,
             Request = request,
-            Method = RequestParsing.Word(choice.Method),
+            Method = choice.Method,
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             BenchmarkId = benchmarkId,
@@ -269,7 +268,7 @@ public sealed class ConvolutionSubmitter(
                 await jobs.DeleteAsync(id, CancellationToken.None);
                 await JobInputs.ReleaseAsync(allArrays, record);
             });
-        metrics.Submitted(record.Method);
+        metrics.Submitted(RequestParsing.Word(record.Method));
         ConvolutionJobRecord? updated = null;
         await HangfireEnqueue.TryRecordIdAsync(
             async () => (updated, _) = await jobs.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),

@@ -1,3 +1,5 @@
+using ConvService.Core.Convolution;
+
 namespace ConvService.Model;
 
 /// <summary>A benchmark as stored and shown: status, progress, environment and per-strategy results.</summary>
@@ -18,7 +20,7 @@ public sealed record BenchmarkReport
     /// <summary>The request, normalized.</summary>
     public required NormalizedBenchmark Request { get; init; }
     /// <summary>The method the cost model chose and why.</summary>
-    public required string Method { get; init; }
+    public required ConvolutionMethod Method { get; init; }
     /// <summary>Why that method.</summary>
     public required string MethodReason { get; init; }
     /// <summary>The cost model's estimate of one convolution on one thread, in ms.</summary>

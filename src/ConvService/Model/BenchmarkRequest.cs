@@ -1,3 +1,5 @@
+using ConvService.Core.Convolution;
+
 namespace ConvService.Model;
 
 /// <summary>
@@ -58,8 +60,8 @@ public sealed record BenchmarkKernelSpec(int[]? Shape = null, int? Count = null,
 /// <param name="Repetitions">Measured repetitions.</param>
 /// <param name="Warmup">Warm-up rounds.</param>
 public sealed record NormalizedBenchmark(
-    NormalizedBenchmarkImage Image, NormalizedBenchmarkKernels Kernel, int Iterations, string Mode, string Boundary,
-    double FillValue, int[] Stride, string Method, BenchmarkStrategy[] Strategies, int Repetitions, int Warmup)
+    NormalizedBenchmarkImage Image, NormalizedBenchmarkKernels Kernel, int Iterations, ConvolutionMode Mode, ConvolutionBoundary Boundary,
+    double FillValue, int[] Stride, ConvolutionMethod Method, BenchmarkStrategy[] Strategies, int Repetitions, int Warmup)
 {
     /// <summary>Convolutions one strategy runs per repetition: iterations × filters.</summary>
     public int ConvolutionsPerRun => Iterations * Kernel.Count;

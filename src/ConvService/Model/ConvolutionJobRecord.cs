@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ConvService.Core.Convolution;
 
 namespace ConvService.Model;
 
@@ -21,7 +22,7 @@ public sealed record ConvolutionJobRecord
     /// <summary>The request with defaults filled in and inputs resolved to stored arrays.</summary>
     public required NormalizedConvolution Request { get; init; }
     /// <summary>The concrete method chosen at submission.</summary>
-    public required string Method { get; init; }
+    public required ConvolutionMethod Method { get; init; }
     /// <summary>Why that method (the cost model's reasoning for auto).</summary>
     public required string MethodReason { get; init; }
     /// <summary>The cost model's estimate for one thread, in ms.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ConvService.Core.Convolution;
 
 namespace ConvService.Model;
 
@@ -6,7 +7,7 @@ namespace ConvService.Model;
 /// <param name="Image">The image as stored.</param>
 /// <param name="Kernel">The kernel as stored.</param>
 /// <param name="Mode">full | same | valid.</param>
-/// <param name="Boundary">fill | wrap | symm.</param>
+/// <param name="Boundary">fill | wrap | symm; with NanTreatment fill | wrap | extend.</param>
 /// <param name="FillValue">Padding value for fill.</param>
 /// <param name="Stride">[sy, sx].</param>
 /// <param name="Method">The method asked for: auto | direct | fft | naive.</param>
@@ -17,13 +18,13 @@ namespace ConvService.Model;
 /// <param name="Kernels">A filter bank's kernels as stored, in request order (<see cref="Kernel"/> is the first); null for one-kernel jobs.</param>
 /// <param name="Operation">correlate for scipy.signal.correlate2d; null (and not shown) for convolve2d.</param>
 public sealed record NormalizedConvolution(
-    ArrayReference Image, ArrayReference Kernel, string Mode, string Boundary, double FillValue,
-    int[] Stride, string Method, int Threads,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NanTreatment = null,
+    ArrayReference Image, ArrayReference Kernel, ConvolutionMode Mode, ConvolutionBoundary Boundary, double FillValue,
+    int[] Stride, ConvolutionMethod Method, int Threads,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] NanTreatment? NanTreatment = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NormalizeKernel = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? PreserveNan = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ArrayReference[]? Kernels = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Operation = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ConvolutionOperation? Operation = null)
 {
     /// <summary>The kernels to apply: the bank's, or the one kernel.</summary>
     public IReadOnlyList<ArrayReference> AllKernels => Kernels ?? [Kernel];

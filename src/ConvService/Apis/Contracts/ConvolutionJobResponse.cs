@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ConvService.Core.Convolution;
 using ConvService.Model;
 
 namespace ConvService.Apis.Contracts;
@@ -22,7 +23,7 @@ namespace ConvService.Apis.Contracts;
 /// <c>GET /convolutions/{id}/result?index=k</c> fetches one, <c>GET /convolutions/{id}/results</c> all as one .npy stack.</param>
 public sealed record ConvolutionJobResponse(
     string Id, JobStatus Status, DateTimeOffset SubmittedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
-    NormalizedConvolution Request, string Method, string MethodReason, double MethodEstimateMs, string? Node, int Attempts,
+    NormalizedConvolution Request, ConvolutionMethod Method, string MethodReason, double MethodEstimateMs, string? Node, int Attempts,
     JobTiming Timing, JobResultSummary? Result, string? Error,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<JobResultSummary>? Results = null)
 {
