@@ -23,6 +23,7 @@ public static class ConvServiceExtensions
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = FrameworkProblemDetail.Fill);
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<RequestJsonOptions>();
         // Binding failures (e.g. ?wait=abc) become exceptions so they get the same problem+json as every other refusal.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(json =>

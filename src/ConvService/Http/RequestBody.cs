@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConvService.Model;
@@ -15,7 +14,7 @@ public static class RequestBody
     /// Strict options for request bodies: unknown members, numbers in strings, duplicate keys and deep nesting are
     /// refused, so a typo like "stide" is an error instead of a silently ignored option.
     /// </summary>
-    public static readonly JsonSerializerOptions StrictJson = new(JsonSerializerDefaults.Web)
+    public static readonly JsonSerializerOptions StrictJson = ReadOnly(new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.Strict,
@@ -24,20 +23,13 @@ public static class RequestBody
         RespectNullableAnnotations = false,
         // 1e400 parses to Infinity, which no computation wants and no JSON response can carry back (a 500 later).
         Converters = { new FiniteDoubleConverter() },
-    };
+    });
 
-    private static readonly ConcurrentDictionary<long, JsonSerializerOptions> StrictJsonByLimit = new();
-
-    /// <summary>
-    /// <see cref="StrictJson"/> with inline arrays (<c>double[][]</c>) counted as they are read against the host's
-    /// largest array limit (<see cref="JsonRowsConverter"/>); one options instance per limit, as System.Text.Json caches
-    /// its metadata per instance.
-    /// </summary>
-    private static JsonSerializerOptions StrictJsonFor(LimitsOptions? limits)
+    /// <summary>Freezes <paramref name="options"/>: a shared instance nobody can change after start.</summary>
+    internal static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
     {
-        if (limits is null) return StrictJson;
-        long maxValues = Math.Max(limits.MaxImagePixels, limits.MaxKernelPixels);
-        return StrictJsonByLimit.GetOrAdd(maxValues, static max => new JsonSerializerOptions(StrictJson) { Converters = { new JsonRowsConverter(max) } });
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
     }
 
     /// <summary>True when the request says it carries JSON.</summary>
@@ -68,7 +60,7 @@ public static class RequestBody
             var limits = request.HttpContext.RequestServices.GetService<IOptions<ConvServiceOptions>>()?.Value.Limits;
             var body = await ReadBytesAsync(request, limits?.MaxRequestBytes ?? long.MaxValue, cancellationToken);
             // A UTF-8 byte-order mark is skipped, as the streaming reader did (the span reader refuses it).
-            value = JsonSerializer.Deserialize<T>(body.AsSpan(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), StrictJsonFor(limits));
+            value = JsonSerializer.Deserialize<T>(body.AsSpan(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), request.HttpContext.RequestServices.GetService<RequestJsonOptions>()?.Options ?? StrictJson);
         }
         // Whitespace-only bodies (and a lone byte-order mark) are empty too, whatever position the reader stopped at.
         catch (JsonException e) when (e.Path is "$" && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
