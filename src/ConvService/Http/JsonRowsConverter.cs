@@ -1,10 +1,5 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ConvService.Model;
-using ConvService.Options;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 
 namespace ConvService.Http;
 
