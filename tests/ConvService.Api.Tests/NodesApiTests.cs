@@ -58,15 +58,15 @@ public sealed class StorageErrorMappingTests
     [InlineData("42601", false)] // syntax error: a bug
     [InlineData("28P01", false)] // wrong password: configuration, retrying will not help
     public void ServerErrors_AreOutagesOnlyForConnectionResourceAndRetryableStates(string sqlState, bool unavailable) =>
-        Assert.Equal(unavailable, StorageUnavailableException.IsUnavailable(Server(sqlState)));
+        Assert.Equal(unavailable, new PostgresStorageFaults().IsUnavailable(Server(sqlState)));
 
     [Fact]
     public void ClientSideFailures_AndWrappedOnes_AreOutages()
     {
-        Assert.True(StorageUnavailableException.IsUnavailable(new NpgsqlException("Exception while reading from stream", new EndOfStreamException())));
-        Assert.True(StorageUnavailableException.IsUnavailable(new InvalidOperationException("commit lost", new NpgsqlException("broken"))));
-        Assert.True(StorageUnavailableException.IsUnavailable(new TimeoutException()));
-        Assert.False(StorageUnavailableException.IsUnavailable(new InvalidOperationException("a bug")));
+        Assert.True(new PostgresStorageFaults().IsUnavailable(new NpgsqlException("Exception while reading from stream", new EndOfStreamException())));
+        Assert.True(new PostgresStorageFaults().IsUnavailable(new InvalidOperationException("commit lost", new NpgsqlException("broken"))));
+        Assert.True(new PostgresStorageFaults().IsUnavailable(new TimeoutException()));
+        Assert.False(new PostgresStorageFaults().IsUnavailable(new InvalidOperationException("a bug")));
     }
 
     [Fact]

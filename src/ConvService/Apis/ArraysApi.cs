@@ -3,9 +3,9 @@ using ConvService.Core.Arrays;
 using ConvService.Core.Fits;
 using ConvService.Core.Imaging;
 using ConvService.Core.Npy;
-using ConvService.Extensions;
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -67,7 +67,7 @@ public static class ArraysApi
         {
             // IHDR is checked (size limit, then the client's upload budget) as soon as the first bytes arrive: a refused
             // PNG is neither read whole nor inflated.
-            var client = SecurityExtensions.ClientName(request.HttpContext);
+            var client = ClientNames.Of(request.HttpContext);
             var bytes = await RequestBody.ReadBytesAsync(request, limits.MaxRequestBytes, cancellationToken,
                 prefix => budget.Charge(client, PngCodec.CheckHeader(prefix, limits.MaxImagePixels).PixelCount * sizeof(double)));
             charged = true;
@@ -80,7 +80,7 @@ public static class ArraysApi
         }
         if (array.IsEmpty)
             throw RequestRejectedException.BadRequest($"The array is {array.Rows}×{array.Cols}: send at least one row and one column.");
-        if (!charged) budget.Charge(SecurityExtensions.ClientName(request.HttpContext), array.Length * sizeof(double));
+        if (!charged) budget.Charge(ClientNames.Of(request.HttpContext), array.Length * sizeof(double));
         var info = await arrays.For(owner).PutAsync(array, cancellationToken);
         if (fitsHeader is not null) await headers.PutAsync(ArrayOwners.Scope(owner, info.Id), fitsHeader.Text, cancellationToken); // capped by MaxFitsHeaderBytes on the way in
         return TypedResults.Created($"/arrays/{info.Id}", info);

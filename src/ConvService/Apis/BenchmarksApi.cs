@@ -1,6 +1,8 @@
+using ConvService.Apis.Contracts;
 using ConvService.Benchmarks;
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -3,6 +3,7 @@ using ConvService.Apis.Contracts;
 using ConvService.Core.Arrays;
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -56,16 +57,9 @@ public static class ConvolutionsApi
     public static async Task<Ok<ConvolutionJobPage>> ListAsync([AsParameters] ListQuery query, HttpContext context, ApiKeyRing keys, IJobStore jobs, IOptions<ConvServiceOptions> options, CancellationToken cancellationToken)
     {
         int limit = query.ValidLimit(options.Value.Limits.MaxPageSize);
-        JobStatus? status = query.Status switch
-        {
-            null => null,
-            "queued" => JobStatus.Queued,
-            "running" => JobStatus.Running,
-            "succeeded" => JobStatus.Succeeded,
-            "failed" => JobStatus.Failed,
-            "cancelled" => JobStatus.Cancelled,
-            _ => throw RequestRejectedException.BadRequest($"Unknown status '{Echo.Clip(query.Status, 40)}': use queued, running, succeeded, failed or cancelled."),
-        };
+        JobStatus? status = query.Status is null ? null
+            : JobStatusExtensions.TryParseWord(query.Status, out var parsed) ? parsed
+            : throw RequestRejectedException.BadRequest($"Unknown status '{Echo.Clip(query.Status, 40)}': use queued, running, succeeded, failed or cancelled.");
         var fetched = await jobs.ListAsync(status, limit + 1, query.ValidAfter("job"), keys.OwnerOf(context), cancellationToken);
         var (items, next) = ListQuery.Cut(fetched, limit, ConvolutionJobResponse.From, job => job.Id);
         return TypedResults.Ok(new ConvolutionJobPage(items, next));

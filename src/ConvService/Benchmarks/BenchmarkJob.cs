@@ -1,4 +1,5 @@
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Storage;
 using Hangfire;
 
@@ -13,7 +14,7 @@ namespace ConvService.Benchmarks;
 [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 [DisableConcurrentExecution(timeoutInSeconds: 24 * 3600)]
 public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays, BenchmarkRunner runner,
-    JobSignals signals, TimeProvider time, ILogger<BenchmarkJob> logger)
+    BenchmarkProgressBoard progress, IStorageFaults faults, JobSignals signals, TimeProvider time, ILogger<BenchmarkJob> logger)
 {
     /// <summary>Runs benchmark <paramref name="benchmarkId"/>.</summary>
     public async Task RunAsync(string benchmarkId, CancellationToken cancellationToken)
@@ -58,7 +59,7 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
             await FinishAsync(benchmarkId, current => current with
             {
                 Status = JobStatus.Failed,
-                Error = e is RequestRejectedException or InvalidOperationException or Core.Convolution.ConvolutionRefusedException
+                Error = e is RequestRefusedException or InvalidOperationException or Core.Convolution.ConvolutionRefusedException
                     ? e.Message : "The benchmark failed unexpectedly: " + e.GetType().Name + ".",
             });
             throw;
@@ -90,14 +91,13 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
             {
                 return;
             }
-            if (!BenchmarkRunner.LiveProgress.TryGetValue(benchmarkId, out var live)) continue;
-            long completed = Interlocked.Read(ref live.Completed);
+            if (!progress.TryGetCompleted(benchmarkId, out long completed)) continue;
             try
             {
                 await benchmarks.UpdateAsync(benchmarkId, current => current.Status != JobStatus.Running || current.Progress.Completed == completed ? null
                     : current with { Progress = current.Progress with { Completed = completed } }, CancellationToken.None);
             }
-            catch (Exception e) when (StorageUnavailableException.IsUnavailable(e))
+            catch (Exception e) when (faults.IsUnavailable(e))
             {
                 logger.LogDebug(e, "Progress of benchmark {BenchmarkId} not written this time.", benchmarkId);
             }
@@ -112,16 +112,4 @@ public sealed class BenchmarkJob(IBenchmarkStore benchmarks, IArrayStore arrays,
         }, CancellationToken.None);
         signals.Completed(benchmarkId);
     }
-}
-
-/// <summary>Pins a benchmark's image and filters while it is queued or running.</summary>
-public static class BenchmarkInputs
-{
-    /// <summary>Pins every input in the report's owner's namespace; false (with nothing left pinned) when one is gone.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, BenchmarkReport report) => arrays.For(report.Owner).PinAllAsync(Ids(report.Request));
-
-    /// <summary>Releases the pins.</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, BenchmarkReport report) => arrays.For(report.Owner).UnpinAllAsync(Ids(report.Request));
-
-    private static string[] Ids(NormalizedBenchmark plan) => [plan.Image.ArrayId, .. plan.Kernel.ArrayIds];
 }

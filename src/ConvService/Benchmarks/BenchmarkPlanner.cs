@@ -1,6 +1,7 @@
-using ConvService.Apis.Contracts;
+using System.Collections.Immutable;
 using ConvService.Core.Convolution;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.Extensions.Options;
@@ -15,9 +16,10 @@ namespace ConvService.Benchmarks;
 public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<ConvServiceOptions> options, GpuRunner gpu)
 {
     /// <summary>Every strategy the runner knows, in the default run order.</summary>
-    public static readonly string[] KnownStrategies = ["serial", "parallel", "parallel-rows", "fused", "hangfire", "hangfire-fused", "gpu", "gpu-fused"];
+    private static readonly string KnownStrategies = string.Join(", ", BenchmarkStrategies.All.Select(s => s.Word()));
 
-    private static readonly string[] DefaultStrategies = ["serial", "parallel", "fused", "hangfire"];
+    private static readonly ImmutableArray<BenchmarkStrategy> DefaultStrategies =
+        [BenchmarkStrategy.Serial, BenchmarkStrategy.Parallel, BenchmarkStrategy.Fused, BenchmarkStrategy.Hangfire];
 
     /// <summary>Validates and resolves a request.</summary>
     public async Task<(NormalizedBenchmark Plan, MethodChoice Choice, double EstimatedSeconds)> PrepareAsync(
@@ -28,8 +30,8 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         int repetitions = InRange(request.Repetitions ?? 3, 1, 100, "repetitions");
         int warmup = InRange(request.Warmup ?? 1, 0, 10, "warmup");
         var strategies = NormalizeStrategies(request.Strategies);
-        if (!gpu.IsAvailable && strategies.Any(s => s is "gpu" or "gpu-fused"))
-            throw RequestRejectedException.Unprocessable(
+        if (!gpu.IsAvailable && strategies.Any(s => s is BenchmarkStrategy.Gpu or BenchmarkStrategy.GpuFused))
+            throw RequestRefusedException.Unprocessable(
                 "This node has no GPU, so the gpu and gpu-fused strategies cannot run (ConvService:Gpu:Device, GET /nodes lists the accelerators): " +
                 "drop them, or run the benchmark on a node with a CUDA device.");
         // The jobs API's own option checks (and below, its planner), so a benchmark refuses exactly what a job would;
@@ -44,7 +46,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         if (imageSpec.ArrayId is not null)
         {
             if (imageSpec.Shape is not null || imageSpec.Fill is not null || imageSpec.Seed is not null)
-                throw RequestRejectedException.BadRequest("'image' has an arrayId and generator fields: give either {\"arrayId\": \"...\"} or {\"shape\", \"fill\", \"seed\"}.");
+                throw RequestRefusedException.Invalid("'image' has an arrayId and generator fields: give either {\"arrayId\": \"...\"} or {\"shape\", \"fill\", \"seed\"}.");
             imageInput = await submitter.InspectAsync(new ArraySource(ArrayId: imageSpec.ArrayId), "image", limits.MaxImagePixels, owner, cancellationToken);
         }
         else
@@ -61,7 +63,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         if (kernelSpec.ArrayId is not null)
         {
             if (kernelSpec.Shape is not null || kernelSpec.Fill is not null || kernelSpec.Seed is not null)
-                throw RequestRejectedException.BadRequest("'kernel' has an arrayId and generator fields: give either {\"arrayId\": \"...\", \"count\": n} or {\"shape\", \"count\", \"seed\", \"fill\"}.");
+                throw RequestRefusedException.Invalid("'kernel' has an arrayId and generator fields: give either {\"arrayId\": \"...\", \"count\": n} or {\"shape\", \"count\", \"seed\", \"fill\"}.");
             count = InRange(kernelSpec.Count ?? 1, 1, 1024, "kernel.count");
             kernelInput = await submitter.InspectAsync(new ArraySource(ArrayId: kernelSpec.ArrayId), "kernel", limits.MaxKernelPixels, owner, cancellationToken);
         }
@@ -81,7 +83,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         // Image and filters stay pinned in the array store for the whole run, so together they must fit its budget.
         long inputBytes = ((long)imageShape[0] * imageShape[1] + (long)count * kernelShape[0] * kernelShape[1]) * sizeof(double);
         if (kernelSeed is not null && inputBytes > limits.ArrayStoreBytes / 2)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"The image and {count} generated filters need {inputBytes:N0} bytes, over half the array store ({limits.ArrayStoreBytes:N0} bytes, " +
                 "ConvService:Limits:ArrayStoreBytes), which must also hold results. Use fewer or smaller filters, or a smaller image.");
 
@@ -130,21 +132,21 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
     /// its digest and, for FFT, the spectra (<see cref="LimitsOptions.MaxBenchmarkBytes"/>).
     /// </summary>
     public static BenchmarkBudget Budget(LimitsOptions limits, int[] imageShape, int[] kernelShape, int kernelCount, int iterations, int rounds,
-        string[] strategies, ConvolutionSettings settings, MethodChoice choice)
+        BenchmarkStrategy[] strategies, ConvolutionSettings settings, MethodChoice choice)
     {
         long convolutionsPerRun = (long)iterations * kernelCount;
         // hangfire runs one job per convolution, hangfire-fused one per iteration (its bank holds every filter).
-        long hangfireJobs = ((Array.IndexOf(strategies, "hangfire") >= 0 ? convolutionsPerRun : 0)
-            + (Array.IndexOf(strategies, "hangfire-fused") >= 0 ? iterations : 0)) * rounds;
+        long hangfireJobs = ((Array.IndexOf(strategies, BenchmarkStrategy.Hangfire) >= 0 ? convolutionsPerRun : 0)
+            + (Array.IndexOf(strategies, BenchmarkStrategy.HangfireFused) >= 0 ? iterations : 0)) * rounds;
         bool hangfire = hangfireJobs > 0;
         double seconds = (choice.EstimatedMs * convolutionsPerRun * rounds * strategies.Length + hangfireJobs * limits.PerJobOverheadMs) / 1000.0;
         string what = $"{convolutionsPerRun:N0} convolutions ({iterations:N0} iterations × {kernelCount} filters) × {rounds} rounds × {strategies.Length} strategies";
         if (hangfireJobs > limits.MaxBenchmarkJobs)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"The hangfire strategies would enqueue {hangfireJobs:N0} jobs ({what}), over the limit of {limits.MaxBenchmarkJobs:N0} " +
                 "(ConvService:Limits:MaxBenchmarkJobs). Lower iterations, kernel.count or repetitions, or drop the hangfire strategies.");
         if (seconds > limits.MaxBenchmarkSeconds)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"This benchmark is estimated at {seconds:F0} s ({what}, ~{choice.EstimatedMs:G3} ms each with method {RequestParsing.Word(choice.Method)}" +
                 (hangfire ? $", plus {limits.PerJobOverheadMs:G3} ms of scheduling per Hangfire job (ConvService:Limits:PerJobOverheadMs)" : "") +
                 $"), over the budget of {limits.MaxBenchmarkSeconds:N0} s (ConvService:Limits:MaxBenchmarkSeconds). " +
@@ -157,7 +159,7 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         long inputBytes = ((long)imageShape[0] * imageShape[1] + (long)kernelCount * kernelShape[0] * kernelShape[1]) * sizeof(double);
         long bytes = inputBytes + Environment.ProcessorCount * perWorker;
         if (bytes > limits.MaxBenchmarkBytes)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"This benchmark needs about {bytes:N0} bytes: {inputBytes:N0} of image and {kernelCount} filters, plus {perWorker:N0} per worker " +
                 $"(output{(choice.Method == ConvolutionMethod.Fft ? " and FFT spectra" : "")}) × {Environment.ProcessorCount} workers; the limit is {limits.MaxBenchmarkBytes:N0} " +
                 "(ConvService:Limits:MaxBenchmarkBytes). Use fewer or smaller filters, a smaller image, or a stride.");
@@ -183,27 +185,27 @@ public sealed class BenchmarkPlanner(ConvolutionSubmitter submitter, IOptions<Co
         };
     }
 
-    private static string[] NormalizeStrategies(string[]? requested)
+    private static BenchmarkStrategy[] NormalizeStrategies(string[]? requested)
     {
-        if (requested is null) return DefaultStrategies;
-        if (requested.Length == 0) throw RequestRejectedException.BadRequest($"'strategies' is empty: name at least one of {string.Join(", ", KnownStrategies)}.");
-        var seen = new List<string>();
+        if (requested is null) return [.. DefaultStrategies]; // a copy: the plan is stored and must not share a static array
+        if (requested.Length == 0) throw RequestRefusedException.Invalid($"'strategies' is empty: name at least one of {KnownStrategies}.");
+        var seen = new List<BenchmarkStrategy>();
         for (int i = 0; i < requested.Length; i++)
         {
             var s = requested[i];
             if (s is null)
-                throw RequestRejectedException.BadRequest($"'strategies[{i}]' is null: name one of {string.Join(", ", KnownStrategies)}.");
-            if (Array.IndexOf(KnownStrategies, s) < 0)
-                throw RequestRejectedException.BadRequest($"Unknown strategy '{s}': use {string.Join(", ", KnownStrategies)}.");
-            if (seen.Contains(s)) throw RequestRejectedException.BadRequest($"Strategy '{s}' is listed twice.");
-            seen.Add(s);
+                throw RequestRefusedException.Invalid($"'strategies[{i}]' is null: name one of {KnownStrategies}.");
+            if (!BenchmarkStrategies.TryParse(s, out var strategy))
+                throw RequestRefusedException.Invalid($"Unknown strategy '{s}': use {KnownStrategies}.");
+            if (seen.Contains(strategy)) throw RequestRefusedException.Invalid($"Strategy '{s}' is listed twice.");
+            seen.Add(strategy);
         }
-        return seen.ToArray();
+        return [.. seen];
     }
 
     private static int InRange(int value, int min, int max, string name)
     {
-        if (value < min || value > max) throw RequestRejectedException.BadRequest($"'{name}' {value} is out of range: use {min} to {max}.");
+        if (value < min || value > max) throw RequestRefusedException.Invalid($"'{name}' {value} is out of range: use {min} to {max}.");
         return value;
     }
 }

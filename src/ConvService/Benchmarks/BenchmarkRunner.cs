@@ -4,10 +4,10 @@ using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using ConvService.Apis;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -24,19 +24,9 @@ namespace ConvService.Benchmarks;
 /// </summary>
 public sealed class BenchmarkRunner(
     IArrayStore arrays, IJobStore jobs, ConvolutionSubmitter submitter, ConvolutionJobLifecycle lifecycle,
-    JobStorage hangfireStorage, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads, GpuRunner gpu)
+    INodeDirectory nodes, BenchmarkProgressBoard progressBoard, TimeProvider time, IOptions<ConvServiceOptions> options, BenchmarkThreads threads, GpuRunner gpu)
 {
     private readonly ConvServiceOptions _options = options.Value;
-
-    /// <summary>Convolutions done so far by benchmarks running on this node, for live progress.</summary>
-    public static ConcurrentDictionary<string, StrongBox> LiveProgress { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>A mutable counter shared between the runner and readers.</summary>
-    public sealed class StrongBox
-    {
-        /// <summary>Convolutions completed.</summary>
-        public long Completed;
-    }
 
     /// <summary>One repetition of one strategy. <paramref name="ChecksumMs"/> per output for the thread strategies; <paramref name="Stages"/> and the enqueue/queue times only for hangfire.</summary>
     private sealed record RunMeasurement(double WallMs, double[] ComputeMs, string[] Checksums, Dictionary<string, int>? Nodes,
@@ -63,10 +53,10 @@ public sealed class BenchmarkRunner(
 
         var coreOptions = RequestParsing.ToCoreOptions(template.Request, template.Method);
         int workers = Math.Min(_options.EffectiveWorkers, threads.Count);
-        var progress = LiveProgress.GetOrAdd(report.Id, static _ => new StrongBox());
+        var progress = progressBoard.Start(report.Id);
         // Sampled between strategy runs, when none of this benchmark's own jobs are active: anything counted is someone else's.
         int concurrent = await jobs.CountActiveAsync(cancellationToken);
-        var measurements = new Dictionary<string, List<RunMeasurement>>();
+        var measurements = new Dictionary<BenchmarkStrategy, List<RunMeasurement>>();
         foreach (var strategy in plan.Strategies) measurements[strategy] = [];
         int hangfireWorkers = HangfireWorkers();
 
@@ -79,14 +69,14 @@ public sealed class BenchmarkRunner(
                     cancellationToken.ThrowIfCancellationRequested();
                     var run = strategy switch
                     {
-                        "serial" => RunThreads(image, kernels, plan.Iterations, coreOptions, 1, progress, cancellationToken),
-                        "parallel" => RunThreads(image, kernels, plan.Iterations, coreOptions, workers, progress, cancellationToken),
-                        "parallel-rows" => RunThreads(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, 1, progress, cancellationToken),
-                        "fused" => RunFused(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, progress, cancellationToken),
-                        "hangfire" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
-                        "hangfire-fused" => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken, fused: true),
-                        "gpu" => RunGpu(image, kernels, plan, coreOptions, fused: false, progress, cancellationToken),
-                        "gpu-fused" => RunGpu(image, kernels, plan, coreOptions, fused: true, progress, cancellationToken),
+                        BenchmarkStrategy.Serial => RunThreads(image, kernels, plan.Iterations, coreOptions, 1, progress, cancellationToken),
+                        BenchmarkStrategy.Parallel => RunThreads(image, kernels, plan.Iterations, coreOptions, workers, progress, cancellationToken),
+                        BenchmarkStrategy.ParallelRows => RunThreads(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, 1, progress, cancellationToken),
+                        BenchmarkStrategy.Fused => RunFused(image, kernels, plan.Iterations, coreOptions with { Threads = workers }, progress, cancellationToken),
+                        BenchmarkStrategy.Hangfire => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken),
+                        BenchmarkStrategy.HangfireFused => await RunHangfireAsync(report.Id, template, plan, progress, cancellationToken, fused: true),
+                        BenchmarkStrategy.Gpu => RunGpu(image, kernels, plan, coreOptions, fused: false, progress, cancellationToken),
+                        BenchmarkStrategy.GpuFused => RunGpu(image, kernels, plan, coreOptions, fused: true, progress, cancellationToken),
                         _ => throw new InvalidOperationException($"Unknown strategy {strategy}."),
                     };
                     if (round >= plan.Warmup) measurements[strategy].Add(run);
@@ -96,15 +86,15 @@ public sealed class BenchmarkRunner(
         }
         finally
         {
-            LiveProgress.TryRemove(report.Id, out _);
+            progressBoard.Stop(report.Id);
         }
 
         var results = new List<StrategyResult>();
-        double? serialMedian = measurements.TryGetValue("serial", out var serialRuns) ? Median(serialRuns) : null;
+        double? serialMedian = measurements.TryGetValue(BenchmarkStrategy.Serial, out var serialRuns) ? Median(serialRuns) : null;
         foreach (var strategy in plan.Strategies)
         {
             var runs = measurements[strategy];
-            int strategyWorkers = strategy switch { "serial" or "gpu" or "gpu-fused" => 1, "hangfire" or "hangfire-fused" => hangfireWorkers, _ => workers };
+            int strategyWorkers = strategy switch { BenchmarkStrategy.Serial or BenchmarkStrategy.Gpu or BenchmarkStrategy.GpuFused => 1, BenchmarkStrategy.Hangfire or BenchmarkStrategy.HangfireFused => hangfireWorkers, _ => workers };
             results.Add(Summarize(strategy, runs, plan.ConvolutionsPerRun, strategyWorkers, serialMedian));
         }
         // CPU strategies agree bit for bit (one checksum); GPU strategies within GpuTolerance of the CPU direct method.
@@ -140,7 +130,7 @@ public sealed class BenchmarkRunner(
     /// persistent <see cref="BenchmarkThreads"/>, one convolution per thread at a time, each output checksummed as it is written.
     /// </summary>
     private RunMeasurement RunThreads(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options, int threadCount,
-        StrongBox progress, CancellationToken cancellationToken)
+        BenchmarkProgressCounter progress, CancellationToken cancellationToken)
     {
         int n = iterations * kernels.Length;
         var compute = new double[n];
@@ -165,7 +155,7 @@ public sealed class BenchmarkRunner(
                 // The checksum rides along the convolution band by band; it is timed there and reported apart (perConvolutionMs is the convolution).
                 checksumMs[i] = digest.Elapsed.TotalMilliseconds;
                 compute[i] = total - checksumMs[i];
-                Interlocked.Increment(ref progress.Completed);
+                progress.Add(1);
             }
         });
         double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -184,7 +174,7 @@ public sealed class BenchmarkRunner(
     /// with the CPU direct method's within <see cref="GpuTolerance"/>.
     /// </summary>
     private RunMeasurement RunGpu(Array2D image, Array2D[] kernels, NormalizedBenchmark plan, ConvolutionOptions options, bool fused,
-        StrongBox progress, CancellationToken cancellationToken)
+        BenchmarkProgressCounter progress, CancellationToken cancellationToken)
     {
         var device = gpu.Convolver ?? throw new InvalidOperationException(
             "This node has no GPU, so the gpu strategies cannot run here: run the benchmark on a node with a CUDA device, or drop gpu and gpu-fused.");
@@ -225,7 +215,7 @@ public sealed class BenchmarkRunner(
                 checksums[i] = digests[f].Finish().Checksum;
                 checksumMs[i] = digests[f].Elapsed.TotalMilliseconds;
             }
-            Interlocked.Add(ref progress.Completed, k);
+            progress.Add(k);
         }
         double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         // Outside the clock: the last outputs against the CPU direct method, one per filter.
@@ -248,7 +238,7 @@ public sealed class BenchmarkRunner(
     }
 
     private static RunMeasurement RunFused(Array2D image, Array2D[] kernels, int iterations, ConvolutionOptions options,
-        StrongBox progress, CancellationToken cancellationToken)
+        BenchmarkProgressCounter progress, CancellationToken cancellationToken)
     {
         int k = kernels.Length, n = iterations * k;
         var compute = new double[n];
@@ -275,7 +265,7 @@ public sealed class BenchmarkRunner(
                 int i = it * k + f;
                 compute[i] = bankMs / k - checksumMs[i];
             }
-            Interlocked.Add(ref progress.Completed, k);
+            progress.Add(k);
         }
         double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         return new RunMeasurement(wall, compute, checksums, null, ChecksumMs: checksumMs);
@@ -309,13 +299,13 @@ public sealed class BenchmarkRunner(
     /// measurement is the same as enqueueing everything first. Cancellation is checked before every enqueue.
     /// </remarks>
     private async Task<RunMeasurement> RunHangfireAsync(string benchmarkId, ConvolutionJobRecord template, NormalizedBenchmark plan,
-        StrongBox progress, CancellationToken cancellationToken, bool fused = false)
+        BenchmarkProgressCounter progress, CancellationToken cancellationToken, bool fused = false)
     {
         int n = plan.ConvolutionsPerRun, perJob = fused ? plan.Kernel.Count : 1;
         var ids = new string?[n / perJob];
         int window = Window(HangfireWorkers(), _options.Limits.MaxQueuedJobs);
         // The method was planned once for the benchmark; every job carries that plan.
-        var choice = new MethodChoice(RequestParsing.ParseMethod(template.Method), template.MethodReason, template.MethodEstimateMs);
+        var choice = new MethodChoice(template.Method, template.MethodReason, template.MethodEstimateMs);
         ArrayReference Filter(int f) => template.Request.Kernel with { ArrayId = plan.Kernel.ArrayIds[f] };
         var bank = fused ? Enumerable.Range(0, plan.Kernel.Count).Select(Filter).ToArray() : null;
         var compute = new double[n];
@@ -362,7 +352,7 @@ public sealed class BenchmarkRunner(
                 }
                 string node = done.Node ?? "unknown";
                 nodes[node] = nodes.GetValueOrDefault(node) + perJob;
-                Interlocked.Add(ref progress.Completed, perJob);
+                progress.Add(perJob);
                 await ForgetAsync(id);
                 ids[j] = null;
             }
@@ -391,7 +381,7 @@ public sealed class BenchmarkRunner(
     /// </summary>
     internal static int Window(int workers, int maxQueuedJobs) => Math.Max(1, Math.Min(4 * Math.Max(workers, 1), maxQueuedJobs / 2));
 
-    private static StrategyResult Summarize(string strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
+    private static StrategyResult Summarize(BenchmarkStrategy strategy, List<RunMeasurement> runs, int convolutions, int workers, double? serialMedian)
     {
         var walls = new double[runs.Count];
         var computes = new List<double>(runs.Count * convolutions);
@@ -489,7 +479,7 @@ public sealed class BenchmarkRunner(
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private int HangfireWorkers() => Math.Max(NodesApi.Snapshot(hangfireStorage, time).Workers, 1);
+    private int HangfireWorkers() => Math.Max(nodes.Snapshot().Workers, 1);
 
     private static string CpuModel()
     {

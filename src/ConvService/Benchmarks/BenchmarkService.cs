@@ -1,5 +1,6 @@
 using ConvService.Core.Convolution;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -10,7 +11,7 @@ namespace ConvService.Benchmarks;
 
 /// <summary>Submits, waits for, cancels and deletes benchmarks.</summary>
 public sealed class BenchmarkService(
-    BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time,
+    BenchmarkPlanner planner, IBenchmarkStore benchmarks, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, BenchmarkProgressBoard progress, TimeProvider time,
     IOptions<ConvServiceOptions> options, ILogger<BenchmarkService> logger)
 {
     /// <summary>Plans, records and enqueues a benchmark.</summary>
@@ -31,14 +32,14 @@ public sealed class BenchmarkService(
             SubmittedAt = now,
             Progress = new BenchmarkProgress(0, (long)plan.ConvolutionsPerRun * (plan.Warmup + plan.Repetitions) * plan.Strategies.Length),
             Request = plan,
-            Method = RequestParsing.Word(choice.Method),
+            Method = choice.Method,
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             EstimatedSeconds = estimatedSeconds,
             Owner = owner,
         };
         if (!await BenchmarkInputs.PinAsync(arrays, report))
-            throw RequestRejectedException.Unprocessable("An input array was evicted while the benchmark was being submitted; submit it again.");
+            throw RequestRefusedException.Unprocessable("An input array was evicted while the benchmark was being submitted; submit it again.");
         await HangfireEnqueue.CreatePinnedAsync(() => benchmarks.CreateAsync(report, cancellationToken).AsTask(), () => BenchmarkInputs.ReleaseAsync(arrays, report).AsTask());
         string id = report.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
@@ -61,7 +62,7 @@ public sealed class BenchmarkService(
         int max = options.Value.Limits.MaxQueuedBenchmarks;
         int active = await benchmarks.CountActiveAsync(cancellationToken);
         if (active >= max)
-            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Benchmark queue full",
+            throw RequestRefusedException.Busy("Benchmark queue full",
                 $"{active} benchmarks are queued or running and the limit is {max} (ConvService:Limits:MaxQueuedBenchmarks); benchmarks run one at a time. " +
                 "Retry after the running one finishes (GET /benchmarks shows them), or cancel one with DELETE /benchmarks/{id}.",
                 TimeSpan.FromSeconds(30));
@@ -71,8 +72,8 @@ public sealed class BenchmarkService(
     public async Task<BenchmarkReport?> GetAsync(string id, CancellationToken cancellationToken)
     {
         var report = await benchmarks.TryGetAsync(id, cancellationToken);
-        if (report is { Status: JobStatus.Running } && BenchmarkRunner.LiveProgress.TryGetValue(id, out var live))
-            report = report with { Progress = report.Progress with { Completed = Interlocked.Read(ref live.Completed) } };
+        if (report is { Status: JobStatus.Running } && progress.TryGetCompleted(id, out long completed))
+            report = report with { Progress = report.Progress with { Completed = completed } };
         return report;
     }
 

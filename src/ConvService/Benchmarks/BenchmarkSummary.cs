@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ConvService.Model;
 
 namespace ConvService.Benchmarks;
 
@@ -15,8 +16,8 @@ public static class BenchmarkSummary
         foreach (var r in results)
         {
             if (text.Length > 0) text.Append("; ");
-            text.Append(Invariant, $"{r.Strategy}: median {r.WallMs.Median:F1} ms for {r.Convolutions} convolutions ({r.ThroughputPerSecond:F1}/s");
-            if (r.Speedup is { } s && r.Strategy != "serial")
+            text.Append(Invariant, $"{r.Strategy.Word()}: median {r.WallMs.Median:F1} ms for {r.Convolutions} convolutions ({r.ThroughputPerSecond:F1}/s");
+            if (r.Speedup is { } s && r.Strategy != BenchmarkStrategy.Serial)
                 text.Append(Invariant, $", {s:F2}× serial, efficiency {r.Efficiency:F2} on {r.Workers} worker{(r.Workers == 1 ? "" : "s")}");
             text.Append(')');
         }
@@ -56,11 +57,11 @@ public static class BenchmarkSummary
             var r = results[i];
             double x = left + band * i, barX = x + band * 0.2, barW = band * 0.6;
             double speedup = r.Speedup ?? 0;
-            svg.Append(Invariant, $"<rect x=\"{barX:F1}\" y=\"{Y(speedup):F1}\" width=\"{barW:F1}\" height=\"{Y(0) - Y(speedup):F1}\" fill=\"#3b6ea8\"><title>{Escape(r.Strategy)}: {speedup:F2}×</title></rect>");
+            svg.Append(Invariant, $"<rect x=\"{barX:F1}\" y=\"{Y(speedup):F1}\" width=\"{barW:F1}\" height=\"{Y(0) - Y(speedup):F1}\" fill=\"#3b6ea8\"><title>{Escape(r.Strategy.Word())}: {speedup:F2}×</title></rect>");
             svg.Append(Invariant, $"<text x=\"{barX + barW / 2:F1}\" y=\"{Y(speedup) - 6:F1}\" text-anchor=\"middle\">{speedup:F2}×</text>");
             // Ideal: linear speedup in the strategy's own worker count.
             svg.Append(Invariant, $"<line x1=\"{x + band * 0.1:F1}\" x2=\"{x + band * 0.9:F1}\" y1=\"{Y(r.Workers):F1}\" y2=\"{Y(r.Workers):F1}\" stroke=\"#d9534f\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>");
-            svg.Append(Invariant, $"<text x=\"{x + band / 2:F1}\" y=\"{height - bottom + 18}\" text-anchor=\"middle\">{Escape(r.Strategy)}</text>");
+            svg.Append(Invariant, $"<text x=\"{x + band / 2:F1}\" y=\"{height - bottom + 18}\" text-anchor=\"middle\">{Escape(r.Strategy.Word())}</text>");
             svg.Append(Invariant, $"<text x=\"{x + band / 2:F1}\" y=\"{height - bottom + 34}\" text-anchor=\"middle\" fill=\"#555\">{r.Workers} worker{(r.Workers == 1 ? "" : "s")}, eff. {r.Efficiency ?? 0:F2}</text>");
         }
         svg.Append(Invariant, $"<line x1=\"{left}\" x2=\"{left}\" y1=\"{top}\" y2=\"{Y(0):F1}\" stroke=\"#333\"/><line x1=\"{left}\" x2=\"{width - right}\" y1=\"{Y(0):F1}\" y2=\"{Y(0):F1}\" stroke=\"#333\"/>");

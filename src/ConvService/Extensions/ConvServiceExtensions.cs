@@ -24,6 +24,7 @@ public static class ConvServiceExtensions
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = FrameworkProblemDetail.Fill);
         services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<RequestJsonOptions>();
         // Binding failures (e.g. ?wait=abc) become exceptions so they get the same problem+json as every other refusal.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(json =>
@@ -37,12 +38,15 @@ public static class ConvServiceExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JobSignals>();
         services.AddSingleton<UploadBudget>();
+        services.AddSingleton<GeneratedArrayIds>();
+        services.AddSingleton<INodeDirectory, HangfireNodeDirectory>();
         services.AddSingleton<ConvolutionSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();
         services.AddSingleton<IBenchmarkStore, InMemoryBenchmarkStore>();
         services.AddSingleton<BenchmarkPlanner>();
         services.AddSingleton<BenchmarkRunner>();
+        services.AddSingleton<BenchmarkProgressBoard>();
         services.AddSingleton(_ => new BenchmarkThreads(options.EffectiveWorkers));
         // Opened at registration: whether this node serves the gpu queue is decided before the Hangfire servers start.
         var gpu = new GpuRunner(options.Gpu, LoggerFactory.Create(logging => logging.AddConsole()).CreateLogger<GpuRunner>());
@@ -54,6 +58,8 @@ public static class ConvServiceExtensions
         // Before AddHangfire, which only adds its own IJobFilterProvider when none is registered.
         services.AddSingleton<JobRecordStateFilter>();
         services.AddSingleton<StorageOutageRetryFilter>();
+        services.AddSingleton<IJobRecordFinisher, ConvolutionJobFinisher>();
+        services.AddSingleton<IJobRecordFinisher, BenchmarkJobFinisher>();
         services.AddSingleton<IJobFilterProvider, HostJobFilterProvider>();
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -83,7 +89,8 @@ public static class ConvServiceExtensions
             .AddCheck<HangfireHealthCheck>(HangfireHealthCheck.Name, tags: [HealthApi.ReadyTag]);
 
         services.AddConvServiceSwagger();
-        builder.AddConvServiceOperations(); // metrics, API keys, rate limits: Extensions/OperationsExtensions.cs
+        builder.AddConvServiceMetrics(); // /metrics: Extensions/MetricsExtensions.cs
+        builder.AddConvServiceSecurity(); // API keys, rate limits: Extensions/SecurityExtensions.cs
         builder.AddConvServiceUi(); // the web UI at /: Extensions/UiExtensions.cs
         return builder;
     }
@@ -112,28 +119,4 @@ public static class ConvServiceExtensions
         });
         return app;
     }
-}
-
-/// <summary>Gives the framework's own refusals (unmatched routes, wrong verbs, content types) a detail that says what to do.</summary>
-internal static class FrameworkProblemDetail
-{
-    public static void Fill(ProblemDetailsContext context)
-    {
-        if (context.ProblemDetails.Detail is not null) return;
-        var request = context.HttpContext.Request;
-        context.ProblemDetails.Detail = context.ProblemDetails.Status switch
-        {
-            StatusCodes.Status404NotFound => $"No endpoint matches {request.Method} {request.Path}. The API is listed at /swagger.",
-            StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}. The API is listed at /swagger.",
-            StatusCodes.Status415UnsupportedMediaType => $"{request.Method} {request.Path} does not accept Content-Type '{request.ContentType ?? "(none)"}'. " +
-                "JSON bodies need Content-Type: application/json; arrays may also be sent as application/x-npy or image/png (POST /arrays).",
-            _ => null,
-        };
-    }
-}
-
-/// <summary>Opens the dashboard to every client; used only when ConvService:DashboardAllowRemote is true.</summary>
-internal sealed class AllowAllDashboardAuthorization : Hangfire.Dashboard.IDashboardAuthorizationFilter
-{
-    public bool Authorize(Hangfire.Dashboard.DashboardContext context) => true;
 }

@@ -89,11 +89,7 @@ public static class SecurityExtensions
     /// Who a request is from, for per-client budgets: its API key's index when it sent a valid key (the claim the ApiKey
     /// handler set), else its IP. The key's index, not the key, names the client: no secret is kept in a limiter's dictionary.
     /// </summary>
-    public static string ClientName(HttpContext context)
-    {
-        int keyIndex = ApiKeyClaims.KeyIndexOf(context.User);
-        return keyIndex >= 0 ? "key:" + keyIndex : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-    }
+    public static string ClientName(HttpContext context) => ClientNames.Of(context); // in Http/: the arrays API needs it too
 
     /// <summary>How often PartitionedRateLimiter replenishes its token buckets (its internal timer).</summary>
     private static readonly TimeSpan ReplenishmentTimerGranularity = TimeSpan.FromMilliseconds(100);

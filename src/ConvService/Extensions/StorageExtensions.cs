@@ -28,6 +28,7 @@ public static class StorageExtensions
         services.AddSingleton<ResultBufferPool>();
         if (options.Storage == "PostgreSql") return services.AddPostgresStorage(options, configuration);
 
+        services.AddSingleton<IStorageFaults, InMemoryStorageFaults>();
         services.AddSingleton<IArrayStore, InMemoryArrayStore>();
         services.AddSingleton<IArrayHeaderStore, InMemoryArrayHeaderStore>();
         services.AddSingleton<IJobStore, InMemoryJobStore>();
@@ -62,6 +63,7 @@ public static class StorageExtensions
         services.AddSingleton(provider => new PostgresDatabase(
             provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<ILogger<PostgresDatabase>>(),
             provider.GetRequiredKeyedService<NpgsqlDataSource>(HangfirePool)));
+        services.AddSingleton<IStorageFaults, PostgresStorageFaults>();
         services.AddSingleton<IArrayStore, PostgresArrayStore>();
         services.AddSingleton<IArrayHeaderStore, PostgresArrayHeaderStore>();
         services.AddSingleton<IJobStore, PostgresJobStore>();
@@ -91,30 +93,4 @@ public static class StorageExtensions
         });
         return services;
     }
-}
-
-/// <summary>Hands Hangfire connections from a pool we own, so <see cref="PostgresDatabase.ClearPools"/> can drop its dead ones.</summary>
-internal sealed class DataSourceConnectionFactory(NpgsqlDataSource dataSource) : IConnectionFactory
-{
-    public NpgsqlConnection GetOrCreateConnection() => dataSource.CreateConnection();
-}
-
-/// <summary>Creates the <c>convservice</c> schema on start; if the database is down then, the first operation after it returns does.</summary>
-internal sealed class PostgresSchemaInitializer(PostgresDatabase database, ILogger<PostgresSchemaInitializer> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(TimeSpan.FromSeconds(10));
-        try
-        {
-            await database.EnsureSchemaAsync(limit.Token);
-        }
-        catch (Exception e) when (PostgresErrors.IsUnavailable(e) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            logger.LogWarning("PostgreSQL is not reachable at start ({Error}); requests that need it get 503 until it is.", e.Message);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,7 +1,7 @@
-using ConvService.Apis.Contracts;
 using ConvService.Core.Convolution;
 using ConvService.Core.Fits;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 
@@ -76,13 +76,13 @@ public static class FitsContent
         var r = job.Request;
         yield return $"ConvService job {job.Id} ({job.FinishedAt:yyyy-MM-ddTHH:mm:ssZ})";
         yield return r.NanTreatment is { } nan
-            ? $"astropy.convolution.convolve(image, kernel, boundary='{r.Boundary}', fill_value={Number(r.FillValue)}, " +
-              $"nan_treatment='{nan}', normalize_kernel={(r.NormalizeKernel ?? true ? "True" : "False")}, preserve_nan={(r.PreserveNan ?? false ? "True" : "False")})" +
+            ? $"astropy.convolution.convolve(image, kernel, boundary='{RequestParsing.Word(r.Boundary)}', fill_value={Number(r.FillValue)}, " +
+              $"nan_treatment='{RequestParsing.Word(nan)}', normalize_kernel={(r.NormalizeKernel ?? true ? "True" : "False")}, preserve_nan={(r.PreserveNan ?? false ? "True" : "False")})" +
               $"[::{r.Stride[0]}, ::{r.Stride[1]}]"
-            : $"scipy.signal.convolve2d(image, kernel, mode='{r.Mode}', boundary='{r.Boundary}', fillvalue={Number(r.FillValue)})[::{r.Stride[0]}, ::{r.Stride[1]}]";
+            : $"scipy.signal.convolve2d(image, kernel, mode='{RequestParsing.Word(r.Mode)}', boundary='{RequestParsing.Word(r.Boundary)}', fillvalue={Number(r.FillValue)})[::{r.Stride[0]}, ::{r.Stride[1]}]";
         yield return $"image {r.Image.ArrayId} ({r.Image.Shape[0]}x{r.Image.Shape[1]})";
         yield return $"kernel {r.Kernel.ArrayId} ({r.Kernel.Shape[0]}x{r.Kernel.Shape[1]})";
-        yield return $"method {job.Method}; result {job.Result?.ArrayId}";
+        yield return $"method {RequestParsing.Word(job.Method)}; result {job.Result?.ArrayId}";
     }
 
     private static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

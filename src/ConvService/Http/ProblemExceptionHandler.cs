@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Model;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -29,6 +30,7 @@ public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHand
     public static (int Status, string Title, string Detail, TimeSpan? RetryAfter) Map(Exception exception) => exception switch
     {
         RequestRejectedException r => (r.Status, r.Title, r.Message, r.RetryAfter),
+        RequestRefusedException r => (RefusalStatus.Of(r.Kind), r.Title, r.Message, r.RetryAfter),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (413, "Request body too large",
             "The request body exceeds ConvService:Limits:MaxRequestBytes. Send a smaller array, upload it as .npy (8 bytes a value), or use a generated input.", null),
         BadHttpRequestException b => (b.StatusCode, "Bad request", BindingMessage(b.Message), null),

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ConvService.Model;
 using ConvService.Options;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -14,7 +14,7 @@ public static class RequestBody
     /// Strict options for request bodies: unknown members, numbers in strings, duplicate keys and deep nesting are
     /// refused, so a typo like "stide" is an error instead of a silently ignored option.
     /// </summary>
-    public static readonly JsonSerializerOptions StrictJson = new(JsonSerializerDefaults.Web)
+    public static readonly JsonSerializerOptions StrictJson = ReadOnly(new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.Strict,
@@ -23,20 +23,13 @@ public static class RequestBody
         RespectNullableAnnotations = false,
         // 1e400 parses to Infinity, which no computation wants and no JSON response can carry back (a 500 later).
         Converters = { new FiniteDoubleConverter() },
-    };
+    });
 
-    private static readonly ConcurrentDictionary<long, JsonSerializerOptions> StrictJsonByLimit = new();
-
-    /// <summary>
-    /// <see cref="StrictJson"/> with inline arrays (<c>double[][]</c>) counted as they are read against the host's
-    /// largest array limit (<see cref="JsonRowsConverter"/>); one options instance per limit, as System.Text.Json caches
-    /// its metadata per instance.
-    /// </summary>
-    private static JsonSerializerOptions StrictJsonFor(LimitsOptions? limits)
+    /// <summary>Freezes <paramref name="options"/>: a shared instance nobody can change after start.</summary>
+    internal static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
     {
-        if (limits is null) return StrictJson;
-        long maxValues = Math.Max(limits.MaxImagePixels, limits.MaxKernelPixels);
-        return StrictJsonByLimit.GetOrAdd(maxValues, static max => new JsonSerializerOptions(StrictJson) { Converters = { new JsonRowsConverter(max) } });
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
     }
 
     /// <summary>True when the request says it carries JSON.</summary>
@@ -67,7 +60,7 @@ public static class RequestBody
             var limits = request.HttpContext.RequestServices.GetService<IOptions<ConvServiceOptions>>()?.Value.Limits;
             var body = await ReadBytesAsync(request, limits?.MaxRequestBytes ?? long.MaxValue, cancellationToken);
             // A UTF-8 byte-order mark is skipped, as the streaming reader did (the span reader refuses it).
-            value = JsonSerializer.Deserialize<T>(body.AsSpan(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), StrictJsonFor(limits));
+            value = JsonSerializer.Deserialize<T>(body.AsSpan(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), request.HttpContext.RequestServices.GetService<RequestJsonOptions>()?.Options ?? StrictJson);
         }
         // Whitespace-only bodies (and a lone byte-order mark) are empty too, whatever position the reader stopped at.
         catch (JsonException e) when (e.Path is "$" && e.Message.Contains("input does not contain any JSON tokens", StringComparison.Ordinal))
@@ -168,94 +161,4 @@ public static class RequestBody
         int semicolon = contentType.IndexOf(';');
         return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
     }
-}
-
-/// <summary>
-/// Reads JSON numbers as float64, refusing values outside its range (1e400 and -1e400 parse to ±Infinity) with a
-/// message that names the limit; writes finite values as usual and NaN/±∞ as <c>null</c>, which JSON has no number
-/// for (a result's min, max or mean can be non-finite; array data are written the same way by <see cref="ArrayContentResult"/>).
-/// Registered for request bodies and for every JSON response.
-/// </summary>
-public sealed class FiniteDoubleConverter : JsonConverter<double>
-{
-    /// <inheritdoc />
-    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        if (reader.TokenType != JsonTokenType.Number)
-            throw new JsonException(); // no message: the serializer's own wrong-type message, with the path, is mapped later
-        double value = reader.GetDouble();
-        if (!double.IsFinite(value))
-            throw new JsonException("the number is outside the float64 range (about ±1.8e308); send finite numbers.");
-        return value;
-    }
-
-    /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => WriteValue(writer, value);
-
-    /// <summary>Writes <paramref name="value"/>, or <c>null</c> when it is NaN or ±∞.</summary>
-    public static void WriteValue(Utf8JsonWriter writer, double value)
-    {
-        if (double.IsFinite(value)) writer.WriteNumberValue(value);
-        else writer.WriteNullValue();
-    }
-}
-
-/// <summary>
-/// Reads an inline array (<c>[[...], ...]</c>) counting values and rows as it goes, and refuses (413) once they pass
-/// the limit, instead of letting the serializer build the whole jagged array first: rows of one value cost ~40 bytes
-/// of heap each, so a 128 MiB body of <c>[0],</c> rows became ~1.6 GB before the pixel check. A row counts as
-/// <see cref="RowCost"/> values (an array's header is about that much heap), so such bodies stop early too. The exact
-/// per-role limit (image or kernel) and the shape checks follow in <c>ConvolutionSubmitter.FromRows</c>.
-/// </summary>
-public sealed class JsonRowsConverter(long maxValues) : JsonConverter<double[][]>
-{
-    /// <summary>The values one row counts as, for its array header and reference.</summary>
-    public const int RowCost = 8;
-
-    private static readonly FiniteDoubleConverter Number = new();
-
-    /// <inheritdoc />
-    public override double[][] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException();
-        var rows = new List<double[]?>();
-        var row = new List<double>();
-        long counted = 0;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (reader.TokenType == JsonTokenType.Null)
-            {
-                rows.Add(null); // FromRows names the null row
-                continue;
-            }
-            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException();
-            counted += RowCost;
-            row.Clear();
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                row.Add(Number.Read(ref reader, typeof(double), options));
-                if (++counted > maxValues) throw TooLarge();
-            }
-            if (counted > maxValues) throw TooLarge();
-            rows.Add(row.ToArray());
-        }
-        return rows.ToArray()!;
-    }
-
-    /// <inheritdoc />
-    public override void Write(Utf8JsonWriter writer, double[][] value, JsonSerializerOptions options)
-    {
-        writer.WriteStartArray();
-        foreach (var row in value)
-        {
-            writer.WriteStartArray();
-            foreach (double v in row) FiniteDoubleConverter.WriteValue(writer, v);
-            writer.WriteEndArray();
-        }
-        writer.WriteEndArray();
-    }
-
-    private RequestRejectedException TooLarge() => RequestRejectedException.TooLarge(
-        $"An inline 'data' array has more than {maxValues:N0} values (ConvService:Limits:MaxImagePixels / MaxKernelPixels; each row also counts as {RowCost}). " +
-        "Send large arrays as .npy with POST /arrays (8 bytes a value) and reference them by arrayId.");
 }

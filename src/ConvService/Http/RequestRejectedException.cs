@@ -1,8 +1,8 @@
-namespace ConvService;
+namespace ConvService.Http;
 
 /// <summary>
 /// A request the service refuses, with the HTTP status and a detail that says what is wrong and how to fix it.
-/// Thrown from validation deep inside request handling; <see cref="Http.ProblemExceptionHandler"/> writes it as problem+json.
+/// Thrown from validation deep inside request handling; <see cref="ProblemExceptionHandler"/> writes it as problem+json.
 /// </summary>
 public sealed class RequestRejectedException(int status, string title, string detail, TimeSpan? retryAfter = null) : Exception(detail)
 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;
@@ -27,7 +28,7 @@ namespace ConvService.Jobs;
     OnAttemptsExceeded = AttemptsExceededAction.Fail)]
 public sealed class ConvolutionJob(
     IJobStore jobs, IArrayStore arrays, ResultBufferPool resultBuffers, JobSignals signals, TimeProvider time,
-    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu)
+    IOptions<ConvServiceOptions> options, ILogger<ConvolutionJob> logger, ConvolutionJobLifecycle lifecycle, GpuRunner gpu, IStorageFaults faults)
 {
     /// <summary>Runs job <paramref name="jobId"/> of method 'gpu': the same job, on the gpu queue (served only by nodes with a device).</summary>
     /// <exception cref="StorageUnavailableException">A store was unreachable; Hangfire retries the job.</exception>
@@ -42,7 +43,7 @@ public sealed class ConvolutionJob(
         {
             await RunCoreAsync(jobId, cancellationToken);
         }
-        catch (Exception e) when (e is not StorageUnavailableException && StorageUnavailableException.IsUnavailable(e))
+        catch (Exception e) when (e is not StorageUnavailableException && faults.IsUnavailable(e))
         {
             // Not the job's fault and not recorded as its failure: the record keeps its status and the next attempt resumes it.
             throw new StorageUnavailableException($"Job {jobId} could not reach its stores: {e.Message}", e);
@@ -141,7 +142,7 @@ public sealed class ConvolutionJob(
             await FinishAsync(record, JobStatus.Failed, error: e.Message);
             throw; // Hangfire marks it failed too (no retries), so the dashboard agrees with the API.
         }
-        catch (Exception e) when (!StorageUnavailableException.IsUnavailable(e))
+        catch (Exception e) when (!faults.IsUnavailable(e))
         {
             logger.LogError(e, "Job {JobId} failed unexpectedly.", jobId);
             await FinishAsync(record, JobStatus.Failed, error: "The job failed unexpectedly: " + e.GetType().Name + ". It was not retried.");
@@ -212,9 +213,10 @@ public sealed class ConvolutionJob(
     {
         var r = record.Request;
         // A correlation is another computation on the same inputs; convolutions keep the key they always had.
-        string operation = r.Operation is null ? "" : "|" + r.Operation;
+        // Words, not enum names: the key derives stored result ids, which must not change with a rename.
+        string operation = r.Operation is { } o ? "|" + RequestParsing.Word(o) : "";
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{r.Image.ArrayId}|{r.AllKernels[kernelIndex].ArrayId}|{r.Mode}|{r.Boundary}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{record.Method}{operation}");
+            $"{r.Image.ArrayId}|{r.AllKernels[kernelIndex].ArrayId}|{RequestParsing.Word(r.Mode)}|{RequestParsing.Word(r.Boundary)}|{BitConverter.DoubleToInt64Bits(r.FillValue):x16}|{r.Stride[0]}|{r.Stride[1]}|{RequestParsing.Word(record.Method)}{operation}");
     }
 
     private static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
@@ -228,34 +230,5 @@ public sealed class ConvolutionJob(
         int[] shape = [output.Rows, output.Cols];
         if (output.IsEmpty) return new JobResultSummary(shape, null, null, null, stored.Sha256, stored.Id, stored.Checksum);
         return new JobResultSummary(shape, statistics.Min, statistics.Max, statistics.Sum / output.Length, stored.Sha256, stored.Id, stored.Checksum);
-    }
-}
-
-/// <summary>Hangfire queue names.</summary>
-public static class QueueNames
-{
-    /// <summary>Convolution jobs (user jobs and the benchmark's hangfire strategy).</summary>
-    public const string Convolutions = "convolutions";
-    /// <summary>Jobs with method 'gpu': served only by nodes that have a GPU (<see cref="GpuRunner"/>), one worker each.</summary>
-    public const string Gpu = "gpu";
-    /// <summary>Benchmark runs, served by their own single worker so they never wait behind small jobs.</summary>
-    public const string Benchmarks = "benchmarks";
-}
-
-/// <summary>Pins a job's inputs while it is queued or running, so eviction cannot take them away.</summary>
-public static class JobInputs
-{
-    /// <summary>Pins both inputs; false (with nothing left pinned) when one is gone already.</summary>
-    public static ValueTask<bool> PinAsync(IArrayStore arrays, NormalizedConvolution request, string? owner) => arrays.For(owner).PinAllAsync(Ids(request));
-
-    /// <summary>Releases the pins taken at submission (call once, on the transition to a final status).</summary>
-    public static ValueTask ReleaseAsync(IArrayStore arrays, ConvolutionJobRecord record) => arrays.For(record.Owner).UnpinAllAsync(Ids(record.Request));
-
-    private static string[] Ids(NormalizedConvolution request)
-    {
-        var ids = new string[1 + request.AllKernels.Count];
-        ids[0] = request.Image.ArrayId;
-        for (int k = 0; k < request.AllKernels.Count; k++) ids[k + 1] = request.AllKernels[k].ArrayId;
-        return ids;
     }
 }

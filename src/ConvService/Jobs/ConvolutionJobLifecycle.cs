@@ -1,19 +1,10 @@
+using ConvService.Model;
+
 using ConvService.Observability;
 using ConvService.Storage;
 using Hangfire;
 
 namespace ConvService.Jobs;
-
-/// <summary>What DELETE did to a job.</summary>
-public enum DeleteOutcome
-{
-    /// <summary>No such job.</summary>
-    NotFound,
-    /// <summary>It was queued or running and is now cancelled.</summary>
-    Cancelled,
-    /// <summary>It had finished; it and its result are gone.</summary>
-    Deleted,
-}
 
 /// <summary>Waiting for, cancelling and deleting jobs — shared by the jobs API and the benchmark runner.</summary>
 public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, JobSignals signals, TimeProvider time, IJobMetrics metrics)
@@ -44,7 +35,7 @@ public sealed class ConvolutionJobLifecycle(IJobStore jobs, IArrayStore arrays, 
         if (finished)
         {
             await JobInputs.ReleaseAsync(arrays, record!);
-            metrics.Finished(record!.Method, status, computeMs);
+            metrics.Finished(RequestParsing.Word(record!.Method), status, computeMs);
         }
         return (record, finished);
     }

@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
-using ConvService.Apis.Contracts;
 using ConvService.Core.Arrays;
 using ConvService.Core.Convolution;
 using ConvService.Core.Generators;
-using ConvService.Http;
+using ConvService.Model;
 using ConvService.Observability;
 using ConvService.Options;
 using ConvService.Storage;
@@ -15,17 +13,15 @@ namespace ConvService.Jobs;
 
 /// <summary>
 /// Validates a convolution request, resolves its inputs to stored arrays, records the job and enqueues it on
-/// Hangfire. Every refusal happens here, before anything is queued, as a <see cref="RequestRejectedException"/>
+/// Hangfire. Every refusal happens here, before anything is queued, as a <see cref="RequestRefusedException"/>
 /// (or a Core exception the problem handler maps). The benchmark's hangfire strategy enqueues through here too.
 /// </summary>
 public sealed class ConvolutionSubmitter(
     IJobStore jobs, IArrayStore allArrays, IBackgroundJobClient hangfire, TimeProvider time, IOptions<ConvServiceOptions> options, IJobMetrics metrics,
-    JobStorage hangfireStorage, ILogger<ConvolutionSubmitter> logger)
+    INodeDirectory nodes, GeneratedArrayIds generatedIds, ILogger<ConvolutionSubmitter> logger)
 {
     private readonly LimitsOptions _limits = options.Value.Limits;
 
-    // Generated inputs are deterministic, so a spec maps to one content id; re-generating 72 MB per request is waste.
-    private static readonly ConcurrentDictionary<(int Rows, int Cols, FillKind Fill, int Seed), string> GeneratedIds = new();
 
     /// <summary>Validates, stores inputs, records and enqueues a job.</summary>
     /// <param name="request">The request.</param>
@@ -33,9 +29,9 @@ public sealed class ConvolutionSubmitter(
     /// <param name="cancellationToken">Cancels the submission.</param>
     public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, string? owner, CancellationToken cancellationToken)
     {
-        if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        if (request.Image is null) throw RequestRefusedException.Invalid("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
         if (request.Kernel is null == request.Kernels is null)
-            throw RequestRejectedException.BadRequest(request.Kernel is null
+            throw RequestRefusedException.Invalid(request.Kernel is null
                 ? "Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}, or a filter bank \"kernels\": [{...}, ...]."
                 : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
         // The queue limit first: a 429 must not leave the request's inline inputs in the store.
@@ -70,7 +66,7 @@ public sealed class ConvolutionSubmitter(
         if (normalized.NormalizeKernel == true && await allArrays.For(owner).TryGetAsync(normalized.Kernel.ArrayId, cancellationToken) is { } kernelArray)
             // Normalising needs the kernel's sum, known only from its data: refuse a zero-sum kernel now, not as a failed job.
             // (Without normalizeKernel, interpolation needs it only if the image has NaNs: the job checks that.)
-            NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, RequestParsing.Word(choice.Method)).NanAware!.Value, imageHasNan: false);
+            NanAwareConvolution.ValidateKernel(kernelArray, RequestParsing.ToCoreOptions(normalized, choice.Method).NanAware!.Value, imageHasNan: false);
         return (normalized, choice);
     }
 
@@ -79,14 +75,14 @@ public sealed class ConvolutionSubmitter(
     {
         if (sources is null) return null;
         if (sources.Length == 0)
-            throw RequestRejectedException.BadRequest("'kernels' is empty: a filter bank needs at least one kernel (or send one as 'kernel').");
+            throw RequestRefusedException.Invalid("'kernels' is empty: a filter bank needs at least one kernel (or send one as 'kernel').");
         if (sources.Length > _limits.MaxBankKernels)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"'kernels' has {sources.Length:N0} kernels, over the limit of {_limits.MaxBankKernels:N0} (ConvService:Limits:MaxBankKernels). Split the bank into several jobs.");
         var kernels = new PendingInput[sources.Length];
         for (int k = 0; k < sources.Length; k++)
             kernels[k] = await InspectAsync(
-                sources[k] ?? throw RequestRejectedException.BadRequest($"'kernels[{k}]' is null: every kernel is {{\"data\": [[...]]}}, {{\"arrayId\": \"...\"}} or {{\"generate\": {{...}}}}."),
+                sources[k] ?? throw RequestRefusedException.Invalid($"'kernels[{k}]' is null: every kernel is {{\"data\": [[...]]}}, {{\"arrayId\": \"...\"}} or {{\"generate\": {{...}}}}."),
                 $"kernels[{k}]", _limits.MaxKernelPixels, owner, cancellationToken);
         return kernels;
     }
@@ -99,37 +95,36 @@ public sealed class ConvolutionSubmitter(
     {
         var nan = RequestParsing.ParseNanTreatment(request.NanTreatment);
         if (nan is null && (request.NormalizeKernel is not null || request.PreserveNan is not null))
-            throw RequestRejectedException.BadRequest(
+            throw RequestRefusedException.Invalid(
                 $"'{(request.NormalizeKernel is not null ? "normalizeKernel" : "preserveNan")}' applies to the NaN-aware convolution only: add \"nanTreatment\": \"interpolate\" (or \"fill\"), or drop it.");
         if (nan is not null && request.Mode is not (null or "same"))
-            throw RequestRejectedException.BadRequest(
+            throw RequestRefusedException.Invalid(
                 $"With nanTreatment the result has the image's shape, as astropy.convolution.convolve's has: use mode 'same' or leave mode out, not '{Echo.Clip(request.Mode, 20)}'.");
         var operation = RequestParsing.ParseOperation(request.Operation);
         if (nan is not null && operation == ConvolutionOperation.Correlate)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 "nanTreatment follows astropy.convolution.convolve, which has no correlation: drop nanTreatment, or use operation 'convolve'.");
         if (nan is not null && request.Kernels is not null)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 "A filter bank ('kernels') cannot use nanTreatment: send each kernel as its own job with 'kernel', or drop nanTreatment.");
         var mode = nan is null ? RequestParsing.ParseMode(request.Mode) : ConvolutionMode.Same;
-        string boundaryWord = nan is null
-            ? RequestParsing.Word(RequestParsing.ParseBoundary(request.Boundary))
-            : RequestParsing.Word(RequestParsing.ParseAstropyBoundary(request.Boundary));
+        var boundary = nan is null
+            ? RequestParsing.ToBoundary(RequestParsing.ParseBoundary(request.Boundary))
+            : RequestParsing.ToBoundary(RequestParsing.ParseAstropyBoundary(request.Boundary));
         var method = RequestParsing.ParseMethod(request.Method);
         if (method == ConvolutionMethod.Gpu && (request.Kernels is not null || operation == ConvolutionOperation.Correlate))
             // The device kernel computes convolve2d of one kernel per job here; banks and correlation run on the CPU.
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"Method 'gpu' does not run {(request.Kernels is not null ? "filter banks ('kernels')" : "operation 'correlate'")}: use method 'direct' or 'auto'.");
         var stride = request.Stride ?? new Stride(1, 1);
         if (stride.Y < 1 || stride.X < 1)
-            throw RequestRejectedException.BadRequest($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1 (1 keeps every output; 5 keeps every fifth, like [::5]).");
+            throw RequestRefusedException.Invalid($"stride [{stride.Y}, {stride.X}] is invalid: strides must be integers ≥ 1 (1 keeps every output; 5 keeps every fifth, like [::5]).");
         int threads = request.Threads ?? 1;
         if (threads < 1 || threads > Environment.ProcessorCount)
-            throw RequestRejectedException.BadRequest($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
-        return new ConvolutionSettings(RequestParsing.Word(mode), boundaryWord, request.FillValue ?? 0.0,
-            [stride.Y, stride.X], RequestParsing.Word(method), threads,
-            nan is { } n ? RequestParsing.Word(n) : null, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
-            operation == ConvolutionOperation.Correlate ? RequestParsing.Word(operation) : null);
+            throw RequestRefusedException.Invalid($"threads {threads} is invalid: use 1 to {Environment.ProcessorCount} (this node's processor count).");
+        return new ConvolutionSettings(mode, boundary, request.FillValue ?? 0.0, [stride.Y, stride.X], method, threads,
+            nan, nan is null ? null : request.NormalizeKernel ?? true, nan is null ? null : request.PreserveNan ?? false,
+            operation == ConvolutionOperation.Correlate ? operation : null);
     }
 
     /// <summary>
@@ -139,10 +134,10 @@ public sealed class ConvolutionSubmitter(
     private MethodChoice PlanGpu(NormalizedConvolution request, in ConvolutionGeometry geometry, double directEstimateMs)
     {
         if (request.NanTreatment is not null)
-            throw RequestRejectedException.Unprocessable("Method 'gpu' computes scipy's convolve2d; the NaN-aware convolution (nanTreatment) runs on the CPU: use method 'direct' or 'auto'.");
-        int gpuWorkers = Apis.NodesApi.Snapshot(hangfireStorage, time).Nodes.Where(n => n.Alive && n.Queues.Contains(QueueNames.Gpu)).Sum(n => n.Workers);
+            throw RequestRefusedException.Unprocessable("Method 'gpu' computes scipy's convolve2d; the NaN-aware convolution (nanTreatment) runs on the CPU: use method 'direct' or 'auto'.");
+        int gpuWorkers = nodes.Snapshot().Nodes.Where(n => n.Alive && n.Queues.Contains(QueueNames.Gpu)).Sum(n => n.Workers);
         if (gpuWorkers == 0)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 "No node of this service has a GPU (no live node serves the 'gpu' queue), so method 'gpu' cannot run: use 'direct' or 'auto', " +
                 "or start a node on a machine with a CUDA device (ConvService:Gpu:Device = cuda, the default). GET /nodes lists each node's accelerators.");
         return new MethodChoice(ConvolutionMethod.Gpu,
@@ -175,7 +170,7 @@ public sealed class ConvolutionSubmitter(
                 string over = $"Method 'fft' would need {fftBytes:N0} bytes of spectra for a {kr}×{kc} kernel on {ir}×{ic} " +
                     $"(the transform is as wide as image + kernel − 1), over the limit of {_limits.MaxFftBytes:N0} (ConvService:Limits:MaxFftBytes).";
                 if (coreOptions.Method != ConvolutionMethod.Auto || geometry.DirectMultiplyAdds > _limits.MaxMultiplyAdds)
-                    throw RequestRejectedException.Unprocessable(
+                    throw RequestRefusedException.Unprocessable(
                         $"{over} {(coreOptions.Method == ConvolutionMethod.Auto ? $"Method 'direct' is no option either: {geometry.DirectMultiplyAdds:G3} multiply-adds, over {_limits.MaxMultiplyAdds:G3} (ConvService:Limits:MaxMultiplyAdds). " : "")}" +
                         "Use a smaller kernel or image, mode 'valid' or a stride, or method 'direct' for small kernels.");
                 // auto must not pick a plan over the limits: the direct sum fits, so it runs instead, and the reason says why.
@@ -188,7 +183,7 @@ public sealed class ConvolutionSubmitter(
                 firstGeometry = geometry;
             }
             else if (geometry.OutputRows != firstGeometry.OutputRows || geometry.OutputCols != firstGeometry.OutputCols)
-                throw RequestRejectedException.Unprocessable(
+                throw RequestRefusedException.Unprocessable(
                     $"kernels[{k}] is {kr}×{kc} and gives a {geometry.OutputRows}×{geometry.OutputCols} output, but kernels[0] is " +
                     $"{kernels[0].Shape[0]}×{kernels[0].Shape[1]} and gives {firstGeometry.OutputRows}×{firstGeometry.OutputCols}: the kernels of one bank must give outputs of one shape. " +
                     "Use kernels of one size, mode 'same' (the image's shape whatever the kernel), or separate jobs.");
@@ -197,11 +192,11 @@ public sealed class ConvolutionSubmitter(
         }
         string bank = kernels.Count > 1 ? $" for the bank's {kernels.Count} kernels together" : "";
         if (outputs > _limits.MaxOutputPixels)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"The output would be {(kernels.Count > 1 ? $"{kernels.Count} × " : "")}{firstGeometry.OutputRows}×{firstGeometry.OutputCols} = {outputs:N0} values, over the limit of {_limits.MaxOutputPixels:N0} " +
                 "(ConvService:Limits:MaxOutputPixels). Use a stride, mode 'same' or 'valid', smaller inputs" + (kernels.Count > 1 ? ", or fewer kernels per bank." : "."));
         if (multiplyAdds > _limits.MaxMultiplyAdds)
-            throw RequestRejectedException.Unprocessable(
+            throw RequestRefusedException.Unprocessable(
                 $"Method '{RequestParsing.Word(first!.Method)}' would need {multiplyAdds:G3} multiply-adds{bank}, over the limit of {_limits.MaxMultiplyAdds:G3} " +
                 "(ConvService:Limits:MaxMultiplyAdds). Use method 'auto' or 'fft', a smaller kernel, a stride" + (kernels.Count > 1 ? ", or fewer kernels per bank." : "."));
         return first!;
@@ -212,7 +207,7 @@ public sealed class ConvolutionSubmitter(
     {
         int active = await jobs.CountActiveAsync(cancellationToken);
         if (active + incoming > _limits.MaxQueuedJobs)
-            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Queue full",
+            throw RequestRefusedException.Busy("Queue full",
                 $"{active:N0} jobs are queued or running and the limit is {_limits.MaxQueuedJobs:N0} (ConvService:Limits:MaxQueuedJobs). Retry after a second, or send fewer jobs at once.",
                 TimeSpan.FromSeconds(1));
     }
@@ -236,7 +231,7 @@ public sealed class ConvolutionSubmitter(
         }
         long pinned = store.PinnedBytes, max = (long)(store.BudgetBytes * _limits.MaxPinnedFraction);
         if (incoming > 0 && pinned + incoming > max)
-            throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Too much queued input",
+            throw RequestRefusedException.Busy("Too much queued input",
                 $"Queued and running work already holds {pinned:N0} bytes of inputs in the array store; this request's {incoming:N0} more would pass " +
                 $"{max:N0} ({_limits.MaxPinnedFraction:P0} of the store, ConvService:Limits:MaxPinnedFraction). Retry when queued jobs have run, or reuse inputs already queued.",
                 TimeSpan.FromSeconds(10));
@@ -253,14 +248,14 @@ public sealed class ConvolutionSubmitter(
             Status = JobStatus.Queued,
             SubmittedAt = now,
             Request = request,
-            Method = RequestParsing.Word(choice.Method),
+            Method = choice.Method,
             MethodReason = choice.Reason,
             MethodEstimateMs = choice.EstimatedMs,
             BenchmarkId = benchmarkId,
             Owner = owner,
         };
         if (!await JobInputs.PinAsync(allArrays, request, owner))
-            throw RequestRejectedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
+            throw RequestRefusedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
         await HangfireEnqueue.CreatePinnedAsync(() => jobs.CreateAsync(record, cancellationToken).AsTask(), () => JobInputs.ReleaseAsync(allArrays, record).AsTask());
         string id = record.Id;
         string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
@@ -273,7 +268,7 @@ public sealed class ConvolutionSubmitter(
                 await jobs.DeleteAsync(id, CancellationToken.None);
                 await JobInputs.ReleaseAsync(allArrays, record);
             });
-        metrics.Submitted(record.Method);
+        metrics.Submitted(RequestParsing.Word(record.Method));
         ConvolutionJobRecord? updated = null;
         await HangfireEnqueue.TryRecordIdAsync(
             async () => (updated, _) = await jobs.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),
@@ -294,15 +289,15 @@ public sealed class ConvolutionSubmitter(
         var arrays = allArrays.For(owner); // the owner's namespace (see OwnedArrayStore)
         int given = (source.Data is null ? 0 : 1) + (source.ArrayId is null ? 0 : 1) + (source.Generate is null ? 0 : 1);
         if (given != 1)
-            throw RequestRejectedException.BadRequest(
+            throw RequestRefusedException.Invalid(
                 $"'{role}' must have exactly one of 'data', 'arrayId' or 'generate' (it has {given}).");
 
         if (source.ArrayId is { } id)
         {
             if (!ArrayId.IsWellFormed(id))
-                throw RequestRejectedException.BadRequest($"'{role}.arrayId' '{Echo.Clip(id, 80)}' is malformed: array ids are 64 lowercase hex digits, as returned by POST /arrays.");
+                throw RequestRefusedException.Invalid($"'{role}.arrayId' '{Echo.Clip(id, 80)}' is malformed: array ids are 64 lowercase hex digits, as returned by POST /arrays.");
             var info = await arrays.TryGetInfoAsync(id, cancellationToken)
-                ?? throw RequestRejectedException.Unprocessable($"'{role}.arrayId' {id} is not in the array store (unknown, deleted or evicted). Upload it again with POST /arrays.");
+                ?? throw RequestRefusedException.Unprocessable($"'{role}.arrayId' {id} is not in the array store (unknown, deleted or evicted). Upload it again with POST /arrays.");
             CheckPixels(role, info.Shape[0], info.Shape[1], maxPixels);
             var reference = new ArrayReference(id, info.Shape, "arrayId");
             return new PendingInput(reference, _ => Task.FromResult(reference));
@@ -311,18 +306,18 @@ public sealed class ConvolutionSubmitter(
         if (source.Generate is { } spec)
         {
             if (spec.Shape is not { Length: 2 } shape || shape[0] < 1 || shape[1] < 1)
-                throw RequestRejectedException.BadRequest($"'{role}.generate.shape' must be [rows, cols] with both ≥ 1.");
+                throw RequestRefusedException.Invalid($"'{role}.generate.shape' must be [rows, cols] with both ≥ 1.");
             CheckPixels(role, shape[0], shape[1], maxPixels);
             var fill = RequestParsing.ParseFill(spec.Fill);
             var normalizedSpec = new GenerateSpec(shape, RequestParsing.Word(fill), spec.Seed);
             return new PendingInput(new ArrayReference("", [shape[0], shape[1]], "generate", normalizedSpec), async ct =>
             {
-                var key = (shape[0], shape[1], fill, spec.Seed);
-                if (GeneratedIds.TryGetValue(key, out var cached) && await arrays.TryGetInfoAsync(cached, ct) is not null)
+                var key = new GeneratedArrayKey(shape[0], shape[1], fill, spec.Seed);
+                if (generatedIds.TryGet(key, out var cached) && await arrays.TryGetInfoAsync(cached, ct) is not null)
                     return new ArrayReference(cached, [shape[0], shape[1]], "generate", normalizedSpec);
                 var generated = ArrayGenerator.Generate(shape[0], shape[1], fill, spec.Seed);
                 var stored = await arrays.PutAsync(generated, ct);
-                GeneratedIds[key] = stored.Id;
+                generatedIds.Remember(key, stored.Id);
                 return new ArrayReference(stored.Id, stored.Shape, "generate", normalizedSpec);
             });
         }
@@ -339,7 +334,7 @@ public sealed class ConvolutionSubmitter(
     public static Array2D FromRows(double[][] rows, string role, long maxPixels)
     {
         if (rows.Length == 0 || rows[0] is null || rows[0].Length == 0)
-            throw RequestRejectedException.BadRequest($"'{role}.data' is empty: send a 2-D array [[...], ...] with at least one row and one column.");
+            throw RequestRefusedException.Invalid($"'{role}.data' is empty: send a 2-D array [[...], ...] with at least one row and one column.");
         int cols = rows[0].Length;
         CheckPixels(role, rows.Length, cols, maxPixels);
         var array = Array2D.CreateUninitialized(rows.Length, cols); // every row is copied in, or the request is refused
@@ -347,9 +342,9 @@ public sealed class ConvolutionSubmitter(
         {
             var row = rows[i];
             if (row is null)
-                throw RequestRejectedException.BadRequest($"'{role}.data' row {i} is null: every row must be an array of numbers of the same length as row 0 ({cols}).");
+                throw RequestRefusedException.Invalid($"'{role}.data' row {i} is null: every row must be an array of numbers of the same length as row 0 ({cols}).");
             if (row.Length != cols)
-                throw RequestRejectedException.BadRequest(
+                throw RequestRefusedException.Invalid(
                     $"'{role}.data' is ragged: row {i} has {row.Length} values but row 0 has {cols}. Every row must have the same length.");
             row.CopyTo(array.Row(i));
         }
@@ -359,24 +354,9 @@ public sealed class ConvolutionSubmitter(
     private static void CheckPixels(string role, long rows, long cols, long maxPixels)
     {
         if (rows * cols > maxPixels)
-            throw RequestRejectedException.TooLarge(
+            throw RequestRefusedException.TooLarge(
                 $"'{role}' is {rows}×{cols} = {rows * cols:N0} pixels, over the limit of {maxPixels:N0} " +
                 $"(ConvService:Limits:{(role == "kernel" ? "MaxKernelPixels" : "MaxImagePixels")}). Send a smaller array.");
     }
 
 }
-
-/// <summary>A convolution request's options, checked and in canonical words, waiting for its inputs.</summary>
-public sealed record ConvolutionSettings(
-    string Mode, string Boundary, double FillValue, int[] Stride, string Method, int Threads,
-    string? NanTreatment = null, bool? NormalizeKernel = null, bool? PreserveNan = null, string? Operation = null)
-{
-    /// <summary>The normalized request for these inputs; <paramref name="kernels"/> is a filter bank (its first is <paramref name="kernel"/>) or null.</summary>
-    public NormalizedConvolution For(ArrayReference image, ArrayReference kernel, ArrayReference[]? kernels = null) =>
-        new(image, kernel, Mode, Boundary, FillValue, Stride, Method, Threads, NanTreatment, NormalizeKernel, PreserveNan, kernels, Operation);
-}
-
-/// <summary>An input checked and of known shape but not stored yet (<see cref="ConvolutionSubmitter.InspectAsync"/>).</summary>
-/// <param name="Unstored">Its reference with the shape and source, and an empty id until it is stored.</param>
-/// <param name="StoreAsync">Stores (or generates) it and returns its reference; for an arrayId input, the reference as is.</param>
-public sealed record PendingInput(ArrayReference Unstored, Func<CancellationToken, Task<ArrayReference>> StoreAsync);

@@ -1,4 +1,4 @@
-using ConvService.Http;
+using ConvService.Model;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
@@ -27,7 +27,7 @@ public static class HangfireEnqueue
         catch (Exception)
         {
             await undo();
-            throw new RequestRejectedException(StatusCodes.Status503ServiceUnavailable, "Job storage unavailable",
+            throw RequestRefusedException.Unavailable("Job storage unavailable",
                 $"The {what} could not be queued because job storage did not answer; nothing was accepted. Retry shortly.", TimeSpan.FromSeconds(5));
         }
     }

@@ -1,5 +1,6 @@
 using ConvService.Core.Convolution;
 using ConvService.Core.Generators;
+using ConvService.Model;
 
 namespace ConvService.Jobs;
 
@@ -21,7 +22,7 @@ public static class RequestParsing
         null or "fill" or "pad" => BoundaryMode.Fill,
         "wrap" or "circular" => BoundaryMode.Wrap,
         "symm" or "symmetric" => BoundaryMode.Symm,
-        "extend" => throw RequestRejectedException.BadRequest(
+        "extend" => throw RequestRefusedException.Invalid(
             "boundary 'extend' is astropy's and applies with nanTreatment (astropy.convolution.convolve semantics); scipy's convolve2d has fill, wrap and symm."),
         _ => throw Invalid("boundary", value, "fill, wrap or symm (scipy's synonyms pad, circular, symmetric work too)"),
     };
@@ -72,20 +73,51 @@ public static class RequestParsing
         null or "fill" or "pad" => AstropyBoundary.Fill,
         "wrap" or "circular" => AstropyBoundary.Wrap,
         "extend" => AstropyBoundary.Extend,
-        "symm" or "symmetric" => throw RequestRejectedException.BadRequest(
+        "symm" or "symmetric" => throw RequestRefusedException.Invalid(
             $"boundary '{value}' has no counterpart in astropy.convolution.convolve, which nanTreatment follows: use fill, wrap or extend (extend repeats the edge pixel)."),
-        "none" => throw RequestRejectedException.BadRequest(
+        "none" => throw RequestRefusedException.Invalid(
             "astropy's boundary=None (zero wherever the kernel overhangs the edge) is not offered: use fill (with fillValue), wrap or extend."),
         _ => throw Invalid("boundary", value, "fill, wrap or extend with nanTreatment (astropy's boundary options)"),
     };
 
-    /// <summary>Core options for a normalized request, with the concrete method chosen at submission.</summary>
-    public static ConvolutionOptions ToCoreOptions(NormalizedConvolution request, string method) => ParseNanTreatment(request.NanTreatment) is { } nan
-        ? new(ConvolutionMode.Same, BoundaryMode.Fill, request.FillValue, request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads,
-            new NanAwareOptions(nan, request.NormalizeKernel ?? true, request.PreserveNan ?? false, ParseAstropyBoundary(request.Boundary)))
-        : new(ParseMode(request.Mode), ParseBoundary(request.Boundary), request.FillValue,
-            request.Stride[0], request.Stride[1], ParseMethod(method), request.Threads, Operation: ParseOperation(request.Operation));
+    /// <summary>The stored boundary for scipy's <paramref name="boundary"/>.</summary>
+    public static ConvolutionBoundary ToBoundary(BoundaryMode boundary) => boundary switch
+    {
+        BoundaryMode.Fill => ConvolutionBoundary.Fill,
+        BoundaryMode.Wrap => ConvolutionBoundary.Wrap,
+        _ => ConvolutionBoundary.Symm,
+    };
 
-    private static RequestRejectedException Invalid(string field, string value, string allowed) =>
-        RequestRejectedException.BadRequest($"Unknown {field} '{value}': use {allowed}.");
+    /// <summary>The stored boundary for astropy's <paramref name="boundary"/>.</summary>
+    public static ConvolutionBoundary ToBoundary(AstropyBoundary boundary) => boundary switch
+    {
+        AstropyBoundary.Fill => ConvolutionBoundary.Fill,
+        AstropyBoundary.Wrap => ConvolutionBoundary.Wrap,
+        _ => ConvolutionBoundary.Extend,
+    };
+
+    /// <summary>
+    /// Core options for a normalized request, with the concrete method chosen at submission. The request was checked when
+    /// it was accepted, so a boundary without a counterpart (symm with nanTreatment, extend without) is a stored record
+    /// this version did not write.
+    /// </summary>
+    public static ConvolutionOptions ToCoreOptions(NormalizedConvolution request, ConvolutionMethod method) => request.NanTreatment is { } nan
+        ? new(ConvolutionMode.Same, BoundaryMode.Fill, request.FillValue, request.Stride[0], request.Stride[1], method, request.Threads,
+            new NanAwareOptions(nan, request.NormalizeKernel ?? true, request.PreserveNan ?? false, request.Boundary switch
+            {
+                ConvolutionBoundary.Fill => AstropyBoundary.Fill,
+                ConvolutionBoundary.Wrap => AstropyBoundary.Wrap,
+                ConvolutionBoundary.Extend => AstropyBoundary.Extend,
+                _ => throw new InvalidOperationException($"Boundary {request.Boundary} has no astropy counterpart."),
+            }))
+        : new(request.Mode, request.Boundary switch
+        {
+            ConvolutionBoundary.Fill => BoundaryMode.Fill,
+            ConvolutionBoundary.Wrap => BoundaryMode.Wrap,
+            ConvolutionBoundary.Symm => BoundaryMode.Symm,
+            _ => throw new InvalidOperationException($"Boundary {request.Boundary} is astropy's; scipy's convolve2d has fill, wrap and symm."),
+        }, request.FillValue, request.Stride[0], request.Stride[1], method, request.Threads, Operation: request.Operation ?? ConvolutionOperation.Convolve);
+
+    private static RequestRefusedException Invalid(string field, string value, string allowed) =>
+        RequestRefusedException.Invalid($"Unknown {field} '{value}': use {allowed}.");
 }

@@ -14,13 +14,13 @@ namespace ConvService.Jobs;
 /// (listed first by <see cref="HostJobFilterProvider"/>, before the job type's retry attribute) and re-wraps such an exception as a
 /// <see cref="StorageUnavailableException"/>, so the job's own retry policy — its attempts and delays — decides.
 /// </summary>
-public sealed class StorageOutageRetryFilter : IElectStateFilter
+public sealed class StorageOutageRetryFilter(IStorageFaults faults) : IElectStateFilter
 {
     /// <inheritdoc />
     public void OnStateElection(ElectStateContext context)
     {
         if (context.CandidateState is not FailedState { Exception: { } exception } failed) return;
-        if (exception is StorageUnavailableException || !StorageUnavailableException.IsUnavailable(exception)) return;
+        if (exception is StorageUnavailableException || !faults.IsUnavailable(exception)) return;
         context.CandidateState = new FailedState(new StorageUnavailableException("Hangfire could not reach its storage: " + exception.Message, exception), failed.ServerId)
         {
             Reason = failed.Reason,

@@ -1,4 +1,4 @@
-using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Storage;
 using Prometheus;
 

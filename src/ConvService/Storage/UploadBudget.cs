@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ConvService.Model;
 using ConvService.Options;
 using Microsoft.Extensions.Options;
 
@@ -28,7 +29,7 @@ public sealed class UploadBudget(IOptions<ConvServiceOptions> options, TimeProvi
     {
         if (_capacity == 0) return;
         if (bytes > _capacity)
-            throw RequestRejectedException.TooLarge(
+            throw RequestRefusedException.TooLarge(
                 $"The array decodes to {bytes:N0} bytes, over one client's upload budget of {_capacity:N0} bytes a minute " +
                 "(ConvService:Limits:MaxUploadBytesPerClientPerMinute). Send a smaller array.");
         if (_buckets.Count > MaxClients) Forget();
@@ -39,7 +40,7 @@ public sealed class UploadBudget(IOptions<ConvServiceOptions> options, TimeProvi
             bucket.Bytes = Math.Min(_capacity, bucket.Bytes + _capacity * time.GetElapsedTime(bucket.Stamp, now).TotalMinutes);
             bucket.Stamp = now;
             if (bucket.Bytes < bytes)
-                throw new RequestRejectedException(StatusCodes.Status429TooManyRequests, "Upload budget spent",
+                throw RequestRefusedException.Busy("Upload budget spent",
                     $"This client has uploaded its budget of {_capacity:N0} decoded bytes a minute (ConvService:Limits:MaxUploadBytesPerClientPerMinute): " +
                     $"this array needs {bytes:N0}, {bucket.Bytes:N0} are left. The budget keeps one client from flushing the shared array store; retry later.",
                     TimeSpan.FromSeconds(Math.Ceiling(60.0 * (bytes - bucket.Bytes) / _capacity)));

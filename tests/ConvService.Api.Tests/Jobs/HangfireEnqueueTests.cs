@@ -1,10 +1,11 @@
 using ConvService.Http;
 using ConvService.Jobs;
+using ConvService.Model;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Jobs;
 
 /// <summary>Handing work to Hangfire: the id on success; on a storage failure the record is undone and the caller gets 503.</summary>
 public sealed class HangfireEnqueueTests
@@ -38,11 +39,11 @@ public sealed class HangfireEnqueueTests
     public async Task StorageFailure_UndoesTheRecord_AndAnswers503SayingNothingWasAccepted()
     {
         bool undone = false;
-        var e = await Assert.ThrowsAsync<RequestRejectedException>(() => HangfireEnqueue.CreateOrUndoAsync(
+        var e = await Assert.ThrowsAsync<RequestRefusedException>(() => HangfireEnqueue.CreateOrUndoAsync(
             new FakeClient(new TimeoutException("storage down")), AnyJob(), "benchmarks", "benchmark",
             () => { undone = true; return Task.CompletedTask; }));
         Assert.True(undone);
-        Assert.Equal(503, e.Status);
+        Assert.Equal(503, RefusalStatus.Of(e.Kind));
         Assert.Contains("benchmark could not be queued", e.Message);
         Assert.Contains("nothing was accepted", e.Message);
     }

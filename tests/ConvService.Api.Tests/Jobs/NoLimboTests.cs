@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using ConvService.Api.Tests.Security;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using Hangfire;

@@ -2,7 +2,7 @@ using ConvService.Jobs;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Jobs;
 
 /// <summary>
 /// A job Hangfire enqueues again (a retry after a storage outage, or a requeue from the dashboard) goes back to the
@@ -21,7 +21,7 @@ public sealed class RequeueTests
         var job = await client.SubmitAndWaitAsync(
             "{\"image\": {\"data\": [[1, 2], [3, 4]]}, \"kernel\": {\"data\": [[1]]}, \"method\": \"" + method + "\"}");
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
-        var record = await factory.Services.GetRequiredService<Storage.IJobStore>().TryGetAsync(job.GetProperty("id").GetString()!);
+        var record = await factory.Services.GetRequiredService<ConvService.Storage.IJobStore>().TryGetAsync(job.GetProperty("id").GetString()!);
         string hangfireId = record!.HangfireJobId!;
 
         Assert.True(factory.Services.GetRequiredService<IBackgroundJobClient>().Requeue(hangfireId));

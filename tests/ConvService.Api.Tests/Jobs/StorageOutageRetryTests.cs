@@ -5,7 +5,7 @@ using Hangfire.States;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Jobs;
 
 /// <summary>
 /// Hangfire's worker elects a failed state with the raw database exception when its own storage calls around a job fail
@@ -40,7 +40,10 @@ public sealed class StorageOutageRetryTests
         string id = factory.Services.GetRequiredService<IBackgroundJobClient>().Create(
             Job.FromExpression<ConvolutionJob>(job => job.RunAsync("no-such-record", CancellationToken.None)), new ScheduledState(TimeSpan.FromHours(1)));
         using var connection = storage.GetConnection();
-        var changer = new BackgroundJobStateChanger(factory.Services.GetRequiredService<Hangfire.Common.IJobFilterProvider>());
+        // The host's provider, with the faults of PostgreSQL storage (the in-memory host's Hangfire storage never raises Npgsql errors).
+        var provider = new HostJobFilterProvider(factory.Services.GetRequiredService<JobRecordStateFilter>(),
+            new StorageOutageRetryFilter(new ConvService.Storage.Postgres.PostgresStorageFaults()));
+        var changer = new BackgroundJobStateChanger(provider);
         return changer.ChangeState(new StateChangeContext(storage, connection, id, new FailedState(exception), ScheduledState.StateName));
     }
 }

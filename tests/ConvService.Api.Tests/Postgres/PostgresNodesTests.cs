@@ -114,7 +114,7 @@ public sealed class PostgresNodesTests(ITestOutputHelper output)
         // Ids are stable across the restart: the job still names the same result id (derived from the job id), which still resolves.
         var again = await PgNodes.GetJobAsync(client2, earlierId);
         Assert.Equal(earlierArrayId, again.GetProperty("result").GetProperty("arrayId").GetString());
-        Assert.Equal(Storage.ArrayId.ForResult(earlierId, "", "").Id, earlierArrayId);
+        Assert.Equal(ConvService.Storage.ArrayId.ForResult(earlierId, "", "").Id, earlierArrayId);
         var info = await (await client2.GetAsync($"/arrays/{earlierArrayId}")).ReadJsonAsync();
         Assert.Equal(earlierSha, info.GetProperty("checksum").GetString());
     }

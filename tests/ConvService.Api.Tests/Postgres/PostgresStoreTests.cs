@@ -1,6 +1,8 @@
 using System.Text.Json;
 using ConvService.Core.Arrays;
+using ConvService.Core.Convolution;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using ConvService.Storage;
 using ConvService.Storage.Postgres;
@@ -268,8 +270,8 @@ public sealed class PostgresStoreTests
         Request = new NormalizedConvolution(
             new ArrayReference(new string('1', 64), [3, 3], "data"),
             new ArrayReference(new string('2', 64), [2, 2], "generate", new GenerateSpec([2, 2], "normal", 5)),
-            "same", "wrap", -1.5, [1, 2], "auto", 1),
-        Method = "naive",
+            ConvolutionMode.Same, ConvolutionBoundary.Wrap, -1.5, [1, 2], ConvolutionMethod.Auto, 1),
+        Method = ConvolutionMethod.Naive,
         MethodReason = "tiny",
         MethodEstimateMs = 0.25,
         BenchmarkId = benchmark,
@@ -304,7 +306,7 @@ public sealed class PostgresStoreTests
         var plain = Job(Id(3), JobStatus.Succeeded);
         var job = plain with
         {
-            Request = plain.Request with { Kernels = [plain.Request.Kernel, new ArrayReference(new string('5', 64), [2, 2], "data")], Operation = "correlate" },
+            Request = plain.Request with { Kernels = [plain.Request.Kernel, new ArrayReference(new string('5', 64), [2, 2], "data")], Operation = ConvolutionOperation.Correlate },
             Results = [new JobResultSummary([3, 3], 0, 1, 0.5, null, new string('6', 64), "xxh128:0"), new JobResultSummary([3, 3], 1, 2, 1.5, null, new string('7', 64), "xxh128:1")],
         };
 
@@ -313,7 +315,7 @@ public sealed class PostgresStoreTests
 
         Assert.Equal(JsonSerializer.Serialize(job, PostgresJobStore.RecordJson), JsonSerializer.Serialize(back, PostgresJobStore.RecordJson));
         Assert.Equal(new string('7', 64), back!.Results![1].ArrayId);
-        Assert.Equal("correlate", back.Request.Operation);
+        Assert.Equal(ConvolutionOperation.Correlate, back.Request.Operation);
         Assert.Equal(2, back.Request.AllKernels.Count);
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;

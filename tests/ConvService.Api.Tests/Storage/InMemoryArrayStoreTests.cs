@@ -2,7 +2,7 @@ using ConvService.Core.Arrays;
 using ConvService.Options;
 using ConvService.Storage;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Storage;
 
 /// <summary>
 /// Results of one computation share a buffer in the in-memory store but keep their own ids: deleting one never

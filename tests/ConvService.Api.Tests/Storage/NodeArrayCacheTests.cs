@@ -1,7 +1,7 @@
 using ConvService.Core.Arrays;
 using ConvService.Storage.Postgres;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Storage;
 
 /// <summary>The PostgreSQL node's cache of downloaded arrays: least recently used out first, never over its budget.</summary>
 public sealed class NodeArrayCacheTests

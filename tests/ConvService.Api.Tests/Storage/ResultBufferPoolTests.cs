@@ -7,7 +7,7 @@ using ConvService.Options;
 using ConvService.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ConvService.Api.Tests;
+namespace ConvService.Api.Tests.Storage;
 
 /// <summary>
 /// Result buffers the array store did not keep are reused by later jobs of the same size; a reused buffer must never

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ConvService.Benchmarks;
+using ConvService.Model;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Options;
 using Microsoft.Extensions.Options;
 using Npgsql;

@@ -1,4 +1,4 @@
-namespace ConvService.Http;
+namespace ConvService.Model;
 
 /// <summary>Client input quoted back in a refusal, clipped so that a huge value cannot flood the answer or the log.</summary>
 public static class Echo
