@@ -26,7 +26,7 @@ public static class StorageExtensions
     public static IServiceCollection AddConvServiceStorage(this IServiceCollection services, ConvServiceOptions options, IConfiguration configuration)
     {
         services.AddSingleton<ResultBufferPool>();
-        if (options.Storage == "PostgreSql") return services.AddPostgresStorage(options, configuration);
+        if (options.Storage == StorageKind.PostgreSql) return services.AddPostgresStorage(options, configuration);
 
         services.AddSingleton<IStorageFaults, InMemoryStorageFaults>();
         services.AddSingleton<IArrayStore, InMemoryArrayStore>();

@@ -71,11 +71,10 @@ internal sealed class ApiKeySecurityFilter : IOperationFilter
     {
         var policies = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Select(a => a.Policy).ToList();
         if (!policies.Any(p => p is ApiKeyPolicies.StateChange or ApiKeyPolicies.OwnedRead)) return;
-        if (policies.Contains(ApiKeyPolicies.StateChange))
-        {
-            operation.Security ??= [];
-            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
-        }
+        // Reads of owned data need the key too when keys are configured: with the requirement on them, Swagger UI's
+        // "Try it out" sends the key it was given under Authorize on GETs as well, not only on writes.
+        operation.Security ??= [];
+        operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeId, context.Document)] = [] });
         operation.Responses ??= new OpenApiResponses();
         operation.Responses.TryAdd("401", new OpenApiResponse
         {

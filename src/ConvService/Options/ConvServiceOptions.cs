@@ -17,8 +17,8 @@ public sealed class ConvServiceOptions
     public string NodeName { get; set; } = "";
 
     /// <summary>Job and array storage: <c>InMemory</c> (default, nothing to install) or <c>PostgreSql</c>.</summary>
-    [RegularExpression("^(InMemory|PostgreSql)$", ErrorMessage = "ConvService:Storage must be InMemory or PostgreSql.")]
-    public string Storage { get; set; } = "InMemory";
+    [EnumDataType(typeof(StorageKind), ErrorMessage = "ConvService:Storage must be InMemory or PostgreSql.")]
+    public StorageKind Storage { get; set; } = StorageKind.InMemory;
 
     /// <summary>Let non-local clients open the Hangfire dashboard at /hangfire.</summary>
     public bool DashboardAllowRemote { get; set; }
