@@ -70,6 +70,8 @@ public static class StorageExtensions
         services.AddHostedService<PostgresSchemaInitializer>();
         services.AddSingleton(settings);
         services.AddHostedService<AbandonedJobRequeuer>();
+        services.AddSingleton<OrphanedJobReconciler>();
+        services.AddHostedService(provider => provider.GetRequiredService<OrphanedJobReconciler>());
         services.AddSingleton<JobStorage>(provider =>
         {
             provider.GetRequiredService<IGlobalConfiguration>();

@@ -39,6 +39,14 @@ public sealed class PostgresStorageSettings
     [Range(1, 3600)]
     public double DistributedLockTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often (seconds) a node looks for job records left <c>queued</c> or <c>running</c> with no live Hangfire job
+    /// (<see cref="OrphanedJobReconciler"/>), and how long such a record must have been unchanged to count. A database
+    /// outage longer than Hangfire's state-change retries (~45 s) leaves them behind.
+    /// </summary>
+    [Range(1, 3600)]
+    public double OrphanedJobCheckSeconds { get; set; } = 15;
+
     /// <summary>Schema of Hangfire's own tables (ours live in <c>convservice</c>).</summary>
     [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "ConvService:PostgreSql:HangfireSchema must be a lower-case SQL identifier.")]
     public string HangfireSchema { get; set; } = "hangfire";
