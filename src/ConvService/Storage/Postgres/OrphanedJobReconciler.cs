@@ -7,7 +7,7 @@ namespace ConvService.Storage.Postgres;
 
 /// <summary>
 /// Finds job records that are <c>queued</c> or <c>running</c> while no live Hangfire job will ever run them, and puts
-/// them right: re-enqueues those whose submission was answered, fails those whose submission never completed.
+/// them right: enqueues them again (or cancels those deleted in the dashboard).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -22,10 +22,12 @@ namespace ConvService.Storage.Postgres;
 /// <para>
 /// A record counts as orphaned when it has not changed for <see cref="PostgresStorageSettings.OrphanedJobCheckSeconds"/>
 /// and its Hangfire job (by the recorded id, or by its argument when the id was never recorded) is neither in a queue
-/// row (enqueued, or fetched and kept alive by a worker) nor scheduled or awaiting. Then: no Hangfire job with a state
-/// means <c>Create</c> never completed, so the client was answered 503 ("nothing was accepted") and the record is
-/// failed rather than run behind the client's back; a deleted one is cancelled (a dashboard delete whose filter missed);
-/// any other (failed without filters, succeeded without finishing the record) is enqueued again. Re-running is safe:
+/// row (enqueued, or fetched and kept alive by a worker) nor scheduled or awaiting. A deleted one is cancelled (a
+/// dashboard delete whose filter missed); any other is enqueued again: failed without filters, succeeded without
+/// finishing the record, or missing. Missing covers a crash between the record's commit and Hangfire's (whose commits
+/// are asynchronous: <see cref="PostgresStorageSettings.HangfireSynchronousCommit"/>), after which the client may have
+/// been answered 202 — or 503 when the submitter's undo failed too; then the job runs although the client was told
+/// nothing was accepted (extra work, never a lost one). Re-running is safe:
 /// a job that finds its record finished does nothing, and a result is stored under the same id twice at most.
 /// One node at a time (an advisory lock); each pass looks at a bounded batch.
 /// </para>
@@ -37,9 +39,9 @@ public sealed class OrphanedJobReconciler(
     private const int BatchSize = 500;
 
     /// <summary>What one pass did.</summary>
-    public sealed record Outcome(int Requeued, int Failed, int Cancelled);
+    public sealed record Outcome(int Requeued, int Cancelled);
 
-    private enum Action { Requeue, Fail, Cancel }
+    private enum Action { Requeue, Cancel }
 
     /// <summary>One pass: finds orphaned records and repairs them. Returns zeros when another node holds the pass.</summary>
     public Task<Outcome> ReconcileAsync(CancellationToken cancellationToken) =>
@@ -51,7 +53,7 @@ public sealed class OrphanedJobReconciler(
             await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
             {
                 lockCommand.Parameters.AddWithValue("key", LockKey);
-                if (await lockCommand.ExecuteScalarAsync(ct) is not true) return new Outcome(0, 0, 0);
+                if (await lockCommand.ExecuteScalarAsync(ct) is not true) return new Outcome(0, 0);
             }
             var orphans = new List<(string Id, string Method, Action Action)>();
             await using (var command = new NpgsqlCommand(OrphansSql(settings.HangfireSchema), connection, transaction))
@@ -60,9 +62,9 @@ public sealed class OrphanedJobReconciler(
                 command.Parameters.AddWithValue("limit", BatchSize);
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
-                    orphans.Add((reader.GetString(0), reader.GetString(1), !reader.GetBoolean(2) ? Action.Fail : reader.GetBoolean(3) ? Action.Cancel : Action.Requeue));
+                    orphans.Add((reader.GetString(0), reader.GetString(1), reader.GetBoolean(2) ? Action.Cancel : Action.Requeue));
             }
-            var outcome = orphans.Count == 0 ? new Outcome(0, 0, 0) : await RepairAsync(orphans, ct);
+            var outcome = orphans.Count == 0 ? new Outcome(0, 0) : await RepairAsync(orphans, ct);
             await transaction.CommitAsync(ct);
             return outcome;
         }, safeToRetry: false, cancellationToken);
@@ -72,7 +74,7 @@ public sealed class OrphanedJobReconciler(
         // Resolved here: the lifecycle needs Hangfire's client, whose state changer needs the filters that need the stores.
         var hangfire = services.GetRequiredService<IBackgroundJobClient>();
         var lifecycle = services.GetRequiredService<ConvolutionJobLifecycle>();
-        int requeued = 0, failed = 0, cancelled = 0;
+        int requeued = 0, cancelled = 0;
         foreach (var (id, method, action) in orphans)
         {
             if (action == Action.Requeue)
@@ -85,28 +87,24 @@ public sealed class OrphanedJobReconciler(
                 logger.LogWarning("Job {JobId} was unfinished but no live Hangfire job would run it: enqueued again as Hangfire job {HangfireJobId}.", id, hangfireId);
                 continue;
             }
-            var (status, error) = action == Action.Fail
-                ? (JobStatus.Failed, "Its submission was interrupted by a storage failure before the job was queued (the client was answered 503); it was not run. Submit it again.")
-                : (JobStatus.Cancelled, "Deleted in the Hangfire dashboard.");
-            var (_, finished) = await lifecycle.FinishAsync(id, current => !current.Status.IsFinished(), status, error, computeMs: null, result: null, cancellationToken);
+            var (_, finished) = await lifecycle.FinishAsync(id, current => !current.Status.IsFinished(), JobStatus.Cancelled, "Deleted in the Hangfire dashboard.",
+                computeMs: null, result: null, cancellationToken);
             if (!finished) continue;
-            if (action == Action.Fail) failed++; else cancelled++;
-            logger.LogWarning("Job {JobId} is {Status}: {Error}", id, status, error);
+            cancelled++;
+            logger.LogWarning("Job {JobId} is cancelled: its Hangfire job was deleted in the dashboard.", id);
         }
-        return new Outcome(requeued, failed, cancelled);
+        return new Outcome(requeued, cancelled);
     }
 
     /// <summary>
-    /// Unfinished records unchanged for @age seconds whose Hangfire job is not live. created: its Hangfire id was recorded
-    /// or some Hangfire job for the record reached a state (Create completed); deleted: the newest one is Deleted. Hangfire.PostgreSql stores a job's
+    /// Unfinished records unchanged for @age seconds whose Hangfire job is not live; deleted: the newest one is Deleted. Hangfire.PostgreSql stores a job's
     /// arguments as a jsonb array of JSON texts, so the record id is the first element, quoted.
     /// </summary>
     internal static string OrphansSql(string hangfireSchema) => $"""
-        SELECT j.id, j.record->>'method', COALESCE(h.created, false) OR j.record->>'hangfireJobId' IS NOT NULL, COALESCE(h.deleted, false)
+        SELECT j.id, j.record->>'method', COALESCE(h.deleted, false)
         FROM {PostgresDatabase.Schema}.jobs j
         LEFT JOIN LATERAL (
-            SELECT bool_or(hj.statename IS NOT NULL) AS created,
-                   bool_or(hj.statename IN ('Scheduled', 'Awaiting') OR EXISTS (SELECT 1 FROM "{hangfireSchema}".jobqueue q WHERE q.jobid = hj.id)) AS live,
+            SELECT bool_or(hj.statename IN ('Scheduled', 'Awaiting') OR EXISTS (SELECT 1 FROM "{hangfireSchema}".jobqueue q WHERE q.jobid = hj.id)) AS live,
                    (array_agg(hj.statename ORDER BY hj.id DESC))[1] = 'Deleted' AS deleted
             FROM "{hangfireSchema}".job hj
             WHERE CASE WHEN j.record->>'hangfireJobId' IS NOT NULL
@@ -128,8 +126,8 @@ public sealed class OrphanedJobReconciler(
             try
             {
                 var outcome = await ReconcileAsync(stoppingToken);
-                if (outcome != new Outcome(0, 0, 0))
-                    logger.LogWarning("Reconciled orphaned jobs: {Requeued} requeued, {Failed} failed, {Cancelled} cancelled.", outcome.Requeued, outcome.Failed, outcome.Cancelled);
+                if (outcome != new Outcome(0, 0))
+                    logger.LogWarning("Reconciled orphaned jobs: {Requeued} enqueued again, {Cancelled} cancelled.", outcome.Requeued, outcome.Cancelled);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

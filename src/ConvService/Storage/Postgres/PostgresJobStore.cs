@@ -84,7 +84,9 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
         string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default) =>
         await database.UpdateRecordAsync("job", id, $"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE",
             $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
-            Deserialize, update, static job => job.Id, AddColumns, cancellationToken);
+            Deserialize, update, static job => job.Id, AddColumns, cancellationToken,
+            // A worker's start (queued → running): lost in a crash, the job is still queued, and Hangfire runs it again anyway.
+            mayBeLost: static (current, next) => current.Status == JobStatus.Queued && next.Status == JobStatus.Running);
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
