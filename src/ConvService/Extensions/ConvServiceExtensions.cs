@@ -37,6 +37,7 @@ public static class ConvServiceExtensions
         services.AddSingleton<JobSignals>();
         services.AddSingleton<UploadBudget>();
         services.AddSingleton<ConvolutionSubmitter>();
+        services.AddSingleton<ConvolutionBatchSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();
         services.AddSingleton<IBenchmarkStore, InMemoryBenchmarkStore>();

@@ -100,6 +100,10 @@ public sealed class LimitsOptions
     [Range(1, int.MaxValue)]
     public int MaxQueuedJobs { get; set; } = 10_000;
 
+    /// <summary>Most jobs one <c>POST /convolutions/batch</c> may carry; a larger batch is refused whole with 413.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchJobs { get; set; } = 1000;
+
     /// <summary>Longest <c>?wait=</c> a request may ask for, in seconds.</summary>
     [Range(0, 3600)]
     public int MaxWaitSeconds { get; set; } = 60;

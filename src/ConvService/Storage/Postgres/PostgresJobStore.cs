@@ -15,7 +15,7 @@ namespace ConvService.Storage.Postgres;
 /// in one transaction, so two nodes racing on one job (a re-delivered job, a cancel during a run) apply their
 /// changes one after the other, each to the other's result — never both to the same old record.
 /// </summary>
-public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvServiceOptions> options) : IJobStore
+public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvServiceOptions> options) : IJobStore, IJobBatchStore
 {
     private const string S = PostgresDatabase.Schema;
 
@@ -55,6 +55,56 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
             Interlocked.Exchange(ref _createsSinceTrim, 0);
             await TrimOldestFinishedAsync(cancellationToken);
         }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CreateAllAsync(IReadOnlyList<ConvolutionJobRecord> jobs, CancellationToken cancellationToken = default)
+    {
+        if (jobs.Count == 0) return;
+        // Not repeated on a lost connection, as CreateAsync: a batch that did commit would then fail as duplicates.
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var job in jobs)
+            {
+                var command = new NpgsqlBatchCommand(
+                    $"INSERT INTO {S}.jobs (id, status, benchmark_id, result_array_id, record) VALUES ($1, $2, $3, $4, $5)");
+                command.Parameters.Add(new NpgsqlParameter { Value = job.Id });
+                command.Parameters.Add(new NpgsqlParameter { Value = StatusWord(job.Status) });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)job.BenchmarkId ?? DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)job.Result?.ArrayId ?? DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(job, RecordJson) });
+                batch.BatchCommands.Add(command);
+            }
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new InvalidOperationException("A job of the batch already exists.", e);
+            }
+            await transaction.CommitAsync(ct);
+            return jobs.Count;
+        }, safeToRetry: false, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SetHangfireIdsAsync(IReadOnlyList<(string Id, string HangfireJobId)> ids, CancellationToken cancellationToken = default)
+    {
+        if (ids.Count == 0) return;
+        // One statement, one synchronous commit: it is also the flush that makes Hangfire's (asynchronous) enqueues durable.
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"""
+                UPDATE {S}.jobs j SET record = jsonb_set(j.record, ARRAY['hangfireJobId'], to_jsonb(v.hangfire_id)), updated = now()
+                FROM unnest(@ids::text[], @hangfire::text[]) AS v(id, hangfire_id) WHERE j.id = v.id
+                """, connection);
+            command.Parameters.AddWithValue("ids", ids.Select(i => i.Id).ToArray());
+            command.Parameters.AddWithValue("hangfire", ids.Select(i => i.HangfireJobId).ToArray());
+            return await command.ExecuteNonQueryAsync(ct);
+        }, safeToRetry: true, cancellationToken);
     }
 
     /// <summary>Deletes finished jobs older than the newest <see cref="LimitsOptions.MaxRetainedJobs"/> jobs.</summary>
