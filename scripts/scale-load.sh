@@ -8,6 +8,7 @@
 #   pg-kill    2 nodes; PostgreSQL itself (postmaster and its children) is killed with SIGKILL PG_KILL_AT s into the
 #              run and restarted PG_OUTAGE s later on the same data directory (needs the throwaway cluster, not PG_CONN);
 #              every accepted job must finish correctly, once, and the service must answer 503 + Retry-After, never 500
+#   commits-batch  the same, the jobs sent BATCH (50) at a time through POST /convolutions/batch
 #   commits    1 node: PostgreSQL transactions (pg_stat_database.xact_commit), WAL flushes and writes (pg_stat_wal) per job
 #   compute1, compute2   1 or 2 nodes, the seed's compute-bound convolution (3000² ⊛ 4², full, stride 5; one image,
 #              a kernel per job), COMPUTE_JOBS jobs from COMPUTE_CLIENTS clients
@@ -53,7 +54,7 @@ cleanup() {
 trap cleanup EXIT
 
 needs_pg=0
-for s in "${scenarios[@]}"; do [[ $s == pg* || $s == compute* || $s == commits ]] && needs_pg=1; done
+for s in "${scenarios[@]}"; do [[ $s == pg* || $s == compute* || $s == commits* ]] && needs_pg=1; done
 conn=${PG_CONN:-}
 if [ "$needs_pg" = 1 ] && [ -z "$conn" ]; then
   pgdir=$(mktemp -d /tmp/convservice-load-pg.XXXXXX)
@@ -156,18 +157,20 @@ for s in "${scenarios[@]}"; do
       start_node compute2-b "$p2" PostgreSql "$cs"
       run_tool compute2 --urls "http://127.0.0.1:$p1,http://127.0.0.1:$p2" "${compute_args[@]}"
       ;;
-    commits)
+    commits|commits-batch)
       cs=$(fresh_db load_commits)
       start_node commits-a "$p1" PostgreSql "$cs"
       sleep 2
       before=$(pg_counters load_commits)
-      run_tool commits --urls "http://127.0.0.1:$p1"
+      extra=()
+      [ "$s" = commits-batch ] && extra=(--batch "${BATCH:-50}")
+      run_tool "$s" --urls "http://127.0.0.1:$p1" "${extra[@]}"
       sleep 2 # statistics reach the views within a second of a transaction's end
       after=$(pg_counters load_commits)
       read -r x0 s0 w0 r0 <<<"$before"; read -r x1 s1 w1 r1 <<<"$after"
       awk -v n="$JOBS" -v x=$((x1 - x0)) -v s=$((s1 - s0)) -v w=$((w1 - w0)) -v r=$((r1 - r0)) 'BEGIN {
         printf "per job: %.2f transactions committed (xact_commit), %.2f WAL flushes (wal_sync), %.2f WAL writes, %.1f WAL records\n", x/n, s/n, w/n, r/n }' \
-        | tee -a "$out/${LABEL:-}commits.txt"
+        | tee -a "$out/${LABEL:-}$s.txt"
       ;;
     pg-kill)
       [ -n "$pgdir" ] || { log "pg-kill needs the throwaway cluster (unset PG_CONN)"; exit 2; }
@@ -211,7 +214,7 @@ for s in "${scenarios[@]}"; do
       victim=$last_pid
       run_tool pg2-kill --urls "http://127.0.0.1:$p1,http://127.0.0.1:$p2" --kill-pid "$victim" --kill-url "http://127.0.0.1:$p2" --kill-after "$KILL_AFTER"
       ;;
-    *) log "unknown scenario $s (inmemory, pg1, pg2, pg3, pg2-kill, pg-kill, commits, compute1, compute2, table)"; exit 2 ;;
+    *) log "unknown scenario $s (inmemory, pg1, pg2, pg3, pg2-kill, pg-kill, commits, commits-batch, compute1, compute2, table)"; exit 2 ;;
   esac
   stop_nodes
 done

@@ -18,7 +18,7 @@ return await new LoadRun(options).RunAsync();
 /// <summary>Command-line options.</summary>
 internal sealed record LoadOptions(
     string[] Urls, int Jobs, int Concurrency, int Size, int Kernel, bool Poll, int? KillPid, string? KillUrl, int KillAfter,
-    TimeSpan JobTimeout, TimeSpan RunTimeout, string Mode = "same", int Stride = 1, bool SharedImage = false)
+    TimeSpan JobTimeout, TimeSpan RunTimeout, string Mode = "same", int Stride = 1, bool SharedImage = false, int Batch = 1)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -46,7 +46,9 @@ internal sealed record LoadOptions(
             TimeSpan.FromSeconds(double.Parse(Get("run-timeout", "900"), CultureInfo.InvariantCulture)),
             // --mode full --stride 5 --size 3000 --kernel 4 --shared-image true is the seed's compute-bound convolution:
             // one image (generated once per node and cached), a different kernel per job.
-            Get("mode", "same"), int.Parse(Get("stride", "1"), CultureInfo.InvariantCulture), Get("shared-image", "false") == "true");
+            Get("mode", "same"), int.Parse(Get("stride", "1"), CultureInfo.InvariantCulture), Get("shared-image", "false") == "true",
+            // --batch N: each client sends N jobs per POST /convolutions/batch, then polls each.
+            int.Parse(Get("batch", "1"), CultureInfo.InvariantCulture));
     }
 }
 
@@ -79,7 +81,7 @@ internal sealed class LoadRun(LoadOptions options)
         double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
         long storedJobs = await CountStoredJobsAsync();
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"jobs {options.Jobs} ({options.Size}x{options.Size} * {options.Kernel}x{options.Kernel}, {options.Mode}, stride {options.Stride}), clients {options.Concurrency}, nodes {options.Urls.Length}, mode {(options.Poll ? "submit+poll" : "submit?wait=60")}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"jobs {options.Jobs} ({options.Size}x{options.Size} * {options.Kernel}x{options.Kernel}, {options.Mode}, stride {options.Stride}), clients {options.Concurrency}, nodes {options.Urls.Length}, mode {(options.Batch > 1 ? $"batches of {options.Batch}+poll" : options.Poll ? "submit+poll" : "submit?wait=60")}");
         report.AppendLine(CultureInfo.InvariantCulture, $"accepted {_accepted}, succeeded {_succeeded}, failed {_failed}, wrong {_wrong}, lost {_lost}, re-run (attempts>1) {_rerun}, stored job records {storedJobs}");
         report.AppendLine(CultureInfo.InvariantCulture, $"refusals retried (429/503) {_refusals} (503: {_unavailable}; 503 without Retry-After: {_noRetryAfter}), other 5xx {_serverErrors}, connection errors retried {_connectionErrors}, ambiguous submissions {_ambiguous}");
         report.AppendLine(CultureInfo.InvariantCulture, $"wall {seconds:F1} s, throughput {_succeeded / seconds:F0} jobs/s, latency p50 {P(0.50):F0} ms, p90 {P(0.90):F0} ms, p99 {P(0.99):F0} ms, max {P(1.0):F0} ms");
@@ -103,13 +105,16 @@ internal sealed class LoadRun(LoadOptions options)
 
     private async Task ClientAsync(int client, ConvService.Core.Arrays.Array2D kernel)
     {
+        if (options.Batch > 1)
+        {
+            await BatchClientAsync(kernel);
+            return;
+        }
         int i;
         while ((i = Interlocked.Increment(ref _next) - 1) < options.Jobs && !_runTimeout.IsCancellationRequested)
         {
             var started = Stopwatch.StartNew();
-            var (imageSeed, kernelSeed) = Seeds(i);
-            string body = $$$"""{"image": {"generate": {"shape": [{{{options.Size}}}, {{{options.Size}}}], "fill": "normal", "seed": {{{imageSeed}}}}}, "kernel": {"generate": {"shape": [{{{options.Kernel}}}, {{{options.Kernel}}}], "fill": "uniform", "seed": {{{kernelSeed}}}}}, "mode": "{{{options.Mode}}}", "stride": [{{{options.Stride}}}, {{{options.Stride}}}]}""";
-            var (job, acceptedAt) = await SubmitAsync(i, body);
+            var (job, acceptedAt) = await SubmitAsync(i, Body(i));
             if (job is null) { Interlocked.Increment(ref _lost); Problem($"job {i}: never accepted"); continue; }
             var final = IsFinished(job.Value) ? job : await PollAsync(job.Value.GetProperty("id").GetString()!);
             double ms = started.Elapsed.TotalMilliseconds;
@@ -117,6 +122,37 @@ internal sealed class LoadRun(LoadOptions options)
             Record(i, final.Value, kernel, ms, acceptedAt);
             int done = Interlocked.Increment(ref _completed);
             if (options.KillPid is { } pid && done == options.KillAfter) Kill(pid);
+        }
+    }
+
+    private string Body(int i)
+    {
+        var (imageSeed, kernelSeed) = Seeds(i);
+        return $$$"""{"image": {"generate": {"shape": [{{{options.Size}}}, {{{options.Size}}}], "fill": "normal", "seed": {{{imageSeed}}}}}, "kernel": {"generate": {"shape": [{{{options.Kernel}}}, {{{options.Kernel}}}], "fill": "uniform", "seed": {{{kernelSeed}}}}}, "mode": "{{{options.Mode}}}", "stride": [{{{options.Stride}}}, {{{options.Stride}}}]}""";
+    }
+
+    /// <summary>Sends jobs options.Batch at a time through POST /convolutions/batch and polls each accepted one.</summary>
+    private async Task BatchClientAsync(ConvService.Core.Arrays.Array2D kernel)
+    {
+        int start;
+        while ((start = Interlocked.Add(ref _next, options.Batch) - options.Batch) < options.Jobs && !_runTimeout.IsCancellationRequested)
+        {
+            var started = Stopwatch.StartNew();
+            int end = Math.Min(start + options.Batch, options.Jobs);
+            string body = "{\"jobs\": [" + string.Join(", ", Enumerable.Range(start, end - start).Select(Body)) + "]}";
+            var (response, acceptedAt) = await SubmitAsync(start, body, "/convolutions/batch");
+            if (response is null) { Interlocked.Add(ref _lost, end - start); Problem($"batch at {start}: never accepted"); continue; }
+            var items = response.Value.GetProperty("items").EnumerateArray().ToList();
+            Interlocked.Add(ref _accepted, response.Value.GetProperty("accepted").GetInt32() - 1); // SubmitAsync counted the batch as one
+            for (int k = 0; k < items.Count; k++)
+            {
+                int i = start + k;
+                if (items[k].GetProperty("outcome").GetString() != "accepted") { Interlocked.Increment(ref _lost); Problem($"job {i}: refused in its batch: {items[k]}"); continue; }
+                var final = await PollAsync(items[k].GetProperty("id").GetString()!);
+                if (final is null) { Interlocked.Increment(ref _lost); Problem($"job {i}: not finished or gone"); continue; }
+                Record(i, final.Value, kernel, started.Elapsed.TotalMilliseconds, acceptedAt);
+                Interlocked.Increment(ref _completed);
+            }
         }
     }
 
@@ -152,7 +188,7 @@ internal sealed class LoadRun(LoadOptions options)
     private ConvService.Core.Arrays.Array2D SharedImage => _sharedImage ??= ArrayGenerator.Generate(options.Size, options.Size, FillKind.Normal, 1);
     private ConvService.Core.Arrays.Array2D? _sharedImage;
 
-    private async Task<(JsonElement? Job, DateTimeOffset AcceptedAt)> SubmitAsync(int seed, string body)
+    private async Task<(JsonElement? Job, DateTimeOffset AcceptedAt)> SubmitAsync(int seed, string body, string? path = null)
     {
         var deadline = DateTime.UtcNow + options.JobTimeout;
         for (int attempt = 0; DateTime.UtcNow < deadline && !_runTimeout.IsCancellationRequested; attempt++)
@@ -161,7 +197,7 @@ internal sealed class LoadRun(LoadOptions options)
             try
             {
                 using var content = new StringContent(body, Encoding.UTF8, "application/json");
-                using var response = await _http.PostAsync(url + (options.Poll ? "/convolutions" : "/convolutions?wait=60"), content, _runTimeout.Token);
+                using var response = await _http.PostAsync(url + (path ?? (options.Poll ? "/convolutions" : "/convolutions?wait=60")), content, _runTimeout.Token);
                 string text = await response.Content.ReadAsStringAsync();
                 if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted)
                 {
