@@ -23,6 +23,7 @@ public static class ConvolutionsApi
             .WithSummary("Queue a convolution job; with ?wait=SECONDS answer 200 with the finished job if it ends in time.")
             .Accepts<ConvolutionRequest>("application/json")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+        group.MapConvolutionBatch(); // POST /convolutions/batch: Apis/ConvolutionBatchApi.cs
         group.MapGet("/", ListAsync).WithName("ListConvolutions").WithSummary("Jobs, newest first, paged with ?after=.").ProducesProblem(400);
         group.MapGet("/{id}", GetAsync).WithName("GetConvolution").WithSummary("One job: status, timings, method, result summary.").ProducesProblem(404);
         group.MapGet("/{id}/result", GetResultAsync).WithName("GetConvolutionResult")

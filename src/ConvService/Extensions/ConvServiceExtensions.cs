@@ -41,6 +41,7 @@ public static class ConvServiceExtensions
         services.AddSingleton<GeneratedArrayIds>();
         services.AddSingleton<INodeDirectory, HangfireNodeDirectory>();
         services.AddSingleton<ConvolutionSubmitter>();
+        services.AddSingleton<ConvolutionBatchSubmitter>();
         services.AddSingleton<ConvolutionJobLifecycle>();
         services.AddTransient<ConvolutionJob>();
         services.AddSingleton<IBenchmarkStore, InMemoryBenchmarkStore>();

@@ -59,7 +59,11 @@ public static class StorageExtensions
 
         // Two pools: the stores' and Hangfire's (its workers hold connections while they poll; requests must not wait behind them).
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(Named("stores").ConnectionString).Build());
-        services.AddKeyedSingleton(HangfirePool, (_, _) => new NpgsqlDataSourceBuilder(Named("hangfire").ConnectionString).Build());
+        // Hangfire's commits need not wait for the disk: see PostgresStorageSettings.HangfireSynchronousCommit.
+        var hangfireConnection = Named("hangfire");
+        if (!settings.HangfireSynchronousCommit)
+            hangfireConnection.Options = ((hangfireConnection.Options ?? "") + " -c synchronous_commit=off").Trim();
+        services.AddKeyedSingleton(HangfirePool, (_, _) => new NpgsqlDataSourceBuilder(hangfireConnection.ConnectionString).Build());
         services.AddSingleton(provider => new PostgresDatabase(
             provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<ILogger<PostgresDatabase>>(),
             provider.GetRequiredKeyedService<NpgsqlDataSource>(HangfirePool)));
@@ -71,6 +75,8 @@ public static class StorageExtensions
         services.AddHostedService<PostgresSchemaInitializer>();
         services.AddSingleton(settings);
         services.AddHostedService<AbandonedJobRequeuer>();
+        services.AddSingleton<OrphanedJobReconciler>();
+        services.AddHostedService(provider => provider.GetRequiredService<OrphanedJobReconciler>());
         services.AddSingleton<JobStorage>(provider =>
         {
             provider.GetRequiredService<IGlobalConfiguration>();

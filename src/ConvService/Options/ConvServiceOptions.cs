@@ -104,6 +104,10 @@ public sealed class LimitsOptions
     [ConfigRange(1, int.MaxValue, ErrorMessage = "ConvService:Limits:MaxQueuedJobs must be between {1} and {2}.")]
     public int MaxQueuedJobs { get; set; } = 10_000;
 
+    /// <summary>Most jobs one <c>POST /convolutions/batch</c> may carry; a larger batch is refused whole with 413.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchJobs { get; set; } = 1000;
+
     /// <summary>Longest <c>?wait=</c> a request may ask for, in seconds.</summary>
     [ConfigRange(0, 3600, ErrorMessage = "ConvService:Limits:MaxWaitSeconds must be between {1} and {2}.")]
     public int MaxWaitSeconds { get; set; } = 60;

@@ -73,6 +73,13 @@ public sealed class PostgresArrayStore(PostgresDatabase database, IOptions<ConvS
     {
         string id = hash.Id;
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        if (hash.Computation is not null)
+        {
+            // A job's result (its id derives from the job): the job's outcome, committed synchronously right after, flushes
+            // it, and a crash before that loses both, so the job runs again. Its own commit need not wait for the disk.
+            await using var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction);
+            await relaxed.ExecuteNonQueryAsync(ct);
+        }
         await using (var insert = new NpgsqlCommand(
             $"INSERT INTO {S}.arrays (id, rows, cols, bytes, sha256, checksum, data) VALUES (@id, @rows, @cols, @bytes, @sha256, @checksum, @data) ON CONFLICT (id) DO NOTHING",
             connection, transaction))

@@ -152,10 +152,12 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
     /// result with <paramref name="writeSql"/> in one transaction, so two nodes racing on one row apply their changes one
     /// after the other. Repeated only when the connection failed before the commit was sent: then nothing was applied
     /// and the function runs again on a fresh read. After that point the outcome is unknown and the error surfaces.
-    /// The job and benchmark stores update through here.
+    /// The job and benchmark stores update through here. When <paramref name="mayBeLost"/>(current, next) holds, the commit
+    /// does not wait for the WAL flush (a later synchronous commit, or PostgreSQL's WAL writer within 200 ms, flushes it).
     /// </summary>
     internal async Task<(T? Record, bool Changed)> UpdateRecordAsync<T>(string what, string id, string selectSql, string writeSql,
-        Func<string, T> deserialize, Func<T, T?> update, Func<T, string> idOf, Action<NpgsqlCommand, T> addColumns, CancellationToken cancellationToken)
+        Func<string, T> deserialize, Func<T, T?> update, Func<T, string> idOf, Action<NpgsqlCommand, T> addColumns, CancellationToken cancellationToken,
+        Func<T, T, bool>? mayBeLost = null)
         where T : class
     {
         bool commitSent = false;
@@ -187,6 +189,12 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
                 {
                     addColumns(write, next);
                     await write.ExecuteNonQueryAsync(ct);
+                }
+                if (mayBeLost?.Invoke(current, next) == true)
+                {
+                    // A change whose loss in a crash only means repeating work: its commit does not wait for the flush.
+                    await using var relaxed = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction);
+                    await relaxed.ExecuteNonQueryAsync(ct);
                 }
                 commitSent = true;
                 await transaction.CommitAsync(ct);

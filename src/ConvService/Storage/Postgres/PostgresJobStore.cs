@@ -15,7 +15,7 @@ namespace ConvService.Storage.Postgres;
 /// in one transaction, so two nodes racing on one job (a re-delivered job, a cancel during a run) apply their
 /// changes one after the other, each to the other's result — never both to the same old record.
 /// </summary>
-public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvServiceOptions> options) : IJobStore
+public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvServiceOptions> options) : IJobStore, IJobBatchStore
 {
     private const string S = PostgresDatabase.Schema;
 
@@ -57,6 +57,56 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
         }
     }
 
+    /// <inheritdoc />
+    public async ValueTask CreateAllAsync(IReadOnlyList<ConvolutionJobRecord> jobs, CancellationToken cancellationToken = default)
+    {
+        if (jobs.Count == 0) return;
+        // Not repeated on a lost connection, as CreateAsync: a batch that did commit would then fail as duplicates.
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var job in jobs)
+            {
+                var command = new NpgsqlBatchCommand(
+                    $"INSERT INTO {S}.jobs (id, status, benchmark_id, result_array_id, record) VALUES ($1, $2, $3, $4, $5)");
+                command.Parameters.Add(new NpgsqlParameter { Value = job.Id });
+                command.Parameters.Add(new NpgsqlParameter { Value = StatusWord(job.Status) });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)job.BenchmarkId ?? DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)job.Result?.ArrayId ?? DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(job, RecordJson) });
+                batch.BatchCommands.Add(command);
+            }
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new InvalidOperationException("A job of the batch already exists.", e);
+            }
+            await transaction.CommitAsync(ct);
+            return jobs.Count;
+        }, safeToRetry: false, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SetHangfireIdsAsync(IReadOnlyList<(string Id, string HangfireJobId)> ids, CancellationToken cancellationToken = default)
+    {
+        if (ids.Count == 0) return;
+        // One statement, one synchronous commit: it is also the flush that makes Hangfire's (asynchronous) enqueues durable.
+        await database.RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"""
+                UPDATE {S}.jobs j SET record = jsonb_set(j.record, ARRAY['hangfireJobId'], to_jsonb(v.hangfire_id)), updated = now()
+                FROM unnest(@ids::text[], @hangfire::text[]) AS v(id, hangfire_id) WHERE j.id = v.id
+                """, connection);
+            command.Parameters.AddWithValue("ids", ids.Select(i => i.Id).ToArray());
+            command.Parameters.AddWithValue("hangfire", ids.Select(i => i.HangfireJobId).ToArray());
+            return await command.ExecuteNonQueryAsync(ct);
+        }, safeToRetry: true, cancellationToken);
+    }
+
     /// <summary>Deletes finished jobs older than the newest <see cref="LimitsOptions.MaxRetainedJobs"/> jobs.</summary>
     public Task<int> TrimOldestFinishedAsync(CancellationToken cancellationToken = default) =>
         database.RunAsync(async (connection, ct) =>
@@ -84,7 +134,9 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
         string id, Func<ConvolutionJobRecord, ConvolutionJobRecord?> update, CancellationToken cancellationToken = default) =>
         await database.UpdateRecordAsync("job", id, $"SELECT record::text FROM {S}.jobs WHERE id = @id FOR UPDATE",
             $"UPDATE {S}.jobs SET status = @status, benchmark_id = @benchmark, result_array_id = @result, record = @record, updated = now() WHERE id = @id",
-            Deserialize, update, static job => job.Id, AddColumns, cancellationToken);
+            Deserialize, update, static job => job.Id, AddColumns, cancellationToken,
+            // A worker's start (queued → running): lost in a crash, the job is still queued, and Hangfire runs it again anyway.
+            mayBeLost: static (current, next) => current.Status == JobStatus.Queued && next.Status == JobStatus.Running);
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>

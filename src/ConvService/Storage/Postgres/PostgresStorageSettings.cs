@@ -39,6 +39,23 @@ public sealed class PostgresStorageSettings
     [ConvService.Options.ConfigRange(1, 3600, ErrorMessage = "ConvService:PostgreSql:DistributedLockTimeoutSeconds must be between {1} and {2}.")]
     public double DistributedLockTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often (seconds) a node looks for job records left <c>queued</c> or <c>running</c> with no live Hangfire job
+    /// (<see cref="OrphanedJobReconciler"/>), and how long such a record must have been unchanged to count. A database
+    /// outage longer than Hangfire's state-change retries (~45 s) leaves them behind.
+    /// </summary>
+    [Range(1, 3600)]
+    public double OrphanedJobCheckSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Whether Hangfire's own commits wait for the WAL flush. Off (the default): they don't, which takes Hangfire's ~10
+    /// flushes per job (fetch, locks, state changes, queue removal) off the disk. Nothing acknowledged is lost: the
+    /// submitter's last step before the 202, recording the Hangfire id, is a synchronous commit of ours, and PostgreSQL
+    /// flushes its WAL in order, so Hangfire's enqueue (written before it) is durable with it. A crash loses at most a
+    /// worker's latest state changes, after which the job runs again and finds its record finished (or re-runs it).
+    /// </summary>
+    public bool HangfireSynchronousCommit { get; set; }
+
     /// <summary>Schema of Hangfire's own tables (ours live in <c>convservice</c>).</summary>
     [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "ConvService:PostgreSql:HangfireSchema must be a lower-case SQL identifier.")]
     public string HangfireSchema { get; set; } = "hangfire";
