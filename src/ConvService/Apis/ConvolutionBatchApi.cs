@@ -1,3 +1,4 @@
+using ConvService.Model;
 using ConvService.Apis.Contracts;
 using ConvService.Http;
 using ConvService.Jobs;

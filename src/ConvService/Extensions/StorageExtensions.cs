@@ -1,4 +1,5 @@
 using ConvService.Options;
+using ConvService.Jobs;
 using ConvService.Storage;
 using ConvService.Storage.Postgres;
 using Hangfire;
@@ -75,6 +76,7 @@ public static class StorageExtensions
         services.AddHostedService<PostgresSchemaInitializer>();
         services.AddSingleton(settings);
         services.AddHostedService<AbandonedJobRequeuer>();
+        services.AddSingleton<IOrphanedJobSource, PostgresOrphanedJobs>();
         services.AddSingleton<OrphanedJobReconciler>();
         services.AddHostedService(provider => provider.GetRequiredService<OrphanedJobReconciler>());
         services.AddSingleton<JobStorage>(provider =>

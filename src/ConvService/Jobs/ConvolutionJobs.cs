@@ -1,3 +1,4 @@
+using ConvService.Core.Convolution;
 using Hangfire.Common;
 
 namespace ConvService.Jobs;
@@ -6,10 +7,9 @@ namespace ConvService.Jobs;
 public static class ConvolutionJobs
 {
     /// <summary>
-    /// The Hangfire job for record <paramref name="id"/> whose method is <paramref name="method"/> (the word stored in the
-    /// record): GPU jobs run through <see cref="ConvolutionJob.RunOnGpuAsync"/> on the gpu queue, every other on convolutions.
+    /// The Hangfire job for record <paramref name="id"/> whose concrete method is <paramref name="method"/>: GPU jobs run through <see cref="ConvolutionJob.RunOnGpuAsync"/> on the gpu queue, every other on convolutions.
     /// </summary>
-    public static (Job Job, string Queue) For(string id, string method) => method == "gpu"
+    public static (Job Job, string Queue) For(string id, ConvolutionMethod method) => method == ConvolutionMethod.Gpu
         ? (Job.FromExpression<ConvolutionJob>(j => j.RunOnGpuAsync(id, CancellationToken.None)), QueueNames.Gpu)
         : (Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)), QueueNames.Convolutions);
 }

@@ -241,6 +241,30 @@ public sealed class ConvolutionSubmitter(
     public async Task<ConvolutionJobRecord> EnqueueAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, string? owner,
         CancellationToken cancellationToken)
     {
+        var record = await NewPinnedRecordAsync(request, choice, benchmarkId, owner);
+        await HangfireEnqueue.CreatePinnedAsync(() => jobs.CreateAsync(record, cancellationToken).AsTask(), () => JobInputs.ReleaseAsync(allArrays, record).AsTask());
+        string id = record.Id;
+        var (job, queue) = ConvolutionJobs.For(id, choice.Method);
+        string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire, job, queue, "job",
+            async () =>
+            {
+                await jobs.DeleteAsync(id, CancellationToken.None);
+                await JobInputs.ReleaseAsync(allArrays, record);
+            });
+        metrics.Submitted(RequestParsing.Word(record.Method));
+        ConvolutionJobRecord? updated = null;
+        await HangfireEnqueue.TryRecordIdAsync(
+            async () => (updated, _) = await jobs.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),
+            logger, "job", id);
+        return updated ?? record;
+    }
+
+    /// <summary>
+    /// A new record for a validated job, queued, with its inputs pinned (not stored yet): the one place a job record is
+    /// made, for single submissions, benchmarks and batches.
+    /// </summary>
+    public async Task<ConvolutionJobRecord> NewPinnedRecordAsync(NormalizedConvolution request, MethodChoice choice, string? benchmarkId, string? owner)
+    {
         var now = time.GetUtcNow();
         var record = new ConvolutionJobRecord
         {
@@ -256,24 +280,7 @@ public sealed class ConvolutionSubmitter(
         };
         if (!await JobInputs.PinAsync(allArrays, request, owner))
             throw RequestRefusedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
-        await HangfireEnqueue.CreatePinnedAsync(() => jobs.CreateAsync(record, cancellationToken).AsTask(), () => JobInputs.ReleaseAsync(allArrays, record).AsTask());
-        string id = record.Id;
-        string hangfireId = await HangfireEnqueue.CreateOrUndoAsync(hangfire,
-            choice.Method == ConvolutionMethod.Gpu
-                ? Job.FromExpression<ConvolutionJob>(j => j.RunOnGpuAsync(id, CancellationToken.None))
-                : Job.FromExpression<ConvolutionJob>(j => j.RunAsync(id, CancellationToken.None)),
-            choice.Method == ConvolutionMethod.Gpu ? QueueNames.Gpu : QueueNames.Convolutions, "job",
-            async () =>
-            {
-                await jobs.DeleteAsync(id, CancellationToken.None);
-                await JobInputs.ReleaseAsync(allArrays, record);
-            });
-        metrics.Submitted(RequestParsing.Word(record.Method));
-        ConvolutionJobRecord? updated = null;
-        await HangfireEnqueue.TryRecordIdAsync(
-            async () => (updated, _) = await jobs.UpdateAsync(id, current => current with { HangfireJobId = hangfireId }, CancellationToken.None),
-            logger, "job", id);
-        return updated ?? record;
+        return record;
     }
 
     /// <summary>Stores an input given inline, by id, or by generator spec.</summary>

@@ -1,3 +1,4 @@
+using ConvService.Model;
 using ConvService.Jobs;
 
 namespace ConvService.Storage;

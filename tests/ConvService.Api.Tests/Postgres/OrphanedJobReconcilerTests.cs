@@ -1,3 +1,4 @@
+using ConvService.Model;
 using System.Text.Json;
 using ConvService.Jobs;
 using ConvService.Storage;

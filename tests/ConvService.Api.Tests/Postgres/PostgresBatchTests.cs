@@ -1,3 +1,4 @@
+using ConvService.Model;
 using System.Net;
 using Npgsql;
 

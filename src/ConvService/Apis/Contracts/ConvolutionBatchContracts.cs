@@ -1,3 +1,4 @@
+using ConvService.Model;
 using Microsoft.AspNetCore.Mvc;
 
 namespace ConvService.Apis.Contracts;
@@ -19,7 +20,7 @@ public sealed record ConvolutionBatchResponse(int Accepted, int Refused, IReadOn
 /// <param name="Status">The job's status when accepted (queued, or already further).</param>
 /// <param name="Links">Where to follow it when accepted.</param>
 /// <param name="Problem">Why it was refused: status, title and detail as <c>POST /convolutions</c> would have answered.</param>
-public sealed record ConvolutionBatchItem(int Index, string Outcome, string? Id = null, Jobs.JobStatus? Status = null, ConvolutionJobLinks? Links = null,
+public sealed record ConvolutionBatchItem(int Index, string Outcome, string? Id = null, JobStatus? Status = null, ConvolutionJobLinks? Links = null,
     ProblemDetails? Problem = null);
 
 /// <summary>A job's addresses.</summary>

@@ -41,7 +41,7 @@ public sealed class PostgresStorageSettings
 
     /// <summary>
     /// How often (seconds) a node looks for job records left <c>queued</c> or <c>running</c> with no live Hangfire job
-    /// (<see cref="OrphanedJobReconciler"/>), and how long such a record must have been unchanged to count. A database
+    /// (<c>Jobs/OrphanedJobReconciler</c>), and how long such a record must have been unchanged to count. A database
     /// outage longer than Hangfire's state-change retries (~45 s) leaves them behind.
     /// </summary>
     [Range(1, 3600)]

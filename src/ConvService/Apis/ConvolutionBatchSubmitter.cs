@@ -1,3 +1,5 @@
+using ConvService.Jobs;
+using ConvService.Model;
 using ConvService.Apis.Contracts;
 using ConvService.Http;
 using ConvService.Observability;
@@ -8,8 +10,9 @@ using Hangfire.States;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
-namespace ConvService.Jobs;
+namespace ConvService.Apis;
 
+// In the API layer, not Jobs: it answers each job with the problem POST /convolutions would have answered (Http's mapping).
 /// <summary>
 /// Submits many jobs at once (<c>POST /convolutions/batch</c>). Each job is validated and its inputs stored exactly as a
 /// single submission's (<see cref="ConvolutionSubmitter.PrepareAsync"/>), and a refused one is reported in its item,
@@ -17,7 +20,7 @@ namespace ConvService.Jobs;
 /// recorded in one more: a batch pays the durable commits of one job, not of each.
 /// </summary>
 public sealed class ConvolutionBatchSubmitter(
-    ConvolutionSubmitter submitter, IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, TimeProvider time, IJobMetrics metrics,
+    ConvolutionSubmitter submitter, IJobStore jobs, IArrayStore arrays, IBackgroundJobClient hangfire, IJobMetrics metrics,
     IOptions<ConvServiceOptions> options, ILogger<ConvolutionBatchSubmitter> logger)
 {
     /// <summary>Validates the batch itself (400/413/422/429 for all of it), then each job; returns one item per job.</summary>
@@ -70,20 +73,7 @@ public sealed class ConvolutionBatchSubmitter(
         if (request.Kernel is null == request.Kernels is null)
             throw RequestRejectedException.BadRequest("Give exactly one of 'kernel' (one kernel) and 'kernels' (a filter bank).");
         var (normalized, choice) = await submitter.PrepareAsync(request, owner, cancellationToken);
-        var now = time.GetUtcNow();
-        var record = new ConvolutionJobRecord
-        {
-            Id = Guid.CreateVersion7(now).ToString("N"),
-            Status = JobStatus.Queued,
-            SubmittedAt = now,
-            Request = normalized,
-            Method = RequestParsing.Word(choice.Method),
-            MethodReason = choice.Reason,
-            MethodEstimateMs = choice.EstimatedMs,
-            Owner = owner,
-        };
-        if (!await JobInputs.PinAsync(arrays, normalized, owner))
-            throw RequestRejectedException.Unprocessable("An input array was evicted from the array store while the job was being submitted; submit it again.");
+        var record = await submitter.NewPinnedRecordAsync(normalized, choice, benchmarkId: null, owner);
         return record;
     }
 
@@ -114,7 +104,7 @@ public sealed class ConvolutionBatchSubmitter(
             try
             {
                 ids.Add((record.Id, hangfire.Create(job, new EnqueuedState(queue))));
-                metrics.Submitted(record.Method);
+                metrics.Submitted(RequestParsing.Word(record.Method));
             }
             catch (Exception e)
             {
