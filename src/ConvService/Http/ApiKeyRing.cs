@@ -26,9 +26,9 @@ public sealed class ApiKeyRing
     /// <summary>Longest key accepted (and checked); longer values are refused without hashing them.</summary>
     public const int MaxKeyLength = ApiKeysValidator.MaxKeyLength;
 
-    private static readonly byte[] DashboardTokenPurpose = "convservice-dashboard-cookie-v1"u8.ToArray();
+    private static ReadOnlySpan<byte> DashboardTokenPurpose => "convservice-dashboard-cookie-v1"u8;
 
-    private static readonly byte[] OwnerPurpose = "convservice-owner-v1"u8.ToArray();
+    private static ReadOnlySpan<byte> OwnerPurpose => "convservice-owner-v1"u8;
 
     /// <summary>
     /// The owner of what a caller without a valid key could reach when keys are on. The ApiKey policies refuse such

@@ -20,11 +20,19 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
     private const string S = PostgresDatabase.Schema;
 
     /// <summary>How records are written to jsonb: camelCase, enums as words, NaN and infinities allowed (result summaries may hold them).</summary>
-    public static readonly JsonSerializerOptions RecordJson = new(JsonSerializerDefaults.Web)
+    public static readonly JsonSerializerOptions RecordJson = CreateRecordJson();
+
+    // Read-only once made: a static shared by every host in the process must not be changeable by any of them.
+    private static JsonSerializerOptions CreateRecordJson()
     {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        };
+        json.MakeReadOnly(populateMissingResolver: true);
+        return json;
+    }
 
     private readonly int _maxRetained = options.Value.Limits.MaxRetainedJobs;
     private int _createsSinceTrim;
