@@ -60,20 +60,58 @@ internal static class RowBands
         // 65536 doubles = 512 KB of fresh input per step, half a core's L2 here (256 KB and 1 MB measured no better); even, so
         // stride-1 row pairs stay pairs.
         int step = Math.Clamp(65536 / Math.Max(1, inputValuesPerOutputRow), 2, BandRows) & ~1;
+        var (groups, fused) = FusedGroups(runners, outputs);
+        try
+        {
+            RunBankSteps(runners, outputs, groups, fused, rows, bands, step, threads, digests, cancellationToken);
+        }
+        finally
+        {
+            foreach (var group in groups) group.Dispose();
+        }
+    }
+
+    private static void RunBankSteps(IRowBandRunner?[] runners, Array2D[] outputs, List<Direct.DirectConvolution.FusedGroup> groups, bool[] fused,
+        int rows, int bands, int step, int threads, ResultDigest[]? digests, CancellationToken cancellationToken)
+    {
         ForEach(bands, threads, cancellationToken, b =>
         {
             int end = Math.Min(rows, (b + 1) * BandRows);
             for (int first = b * BandRows; first < end; first += step)
             {
                 int last = Math.Min(end, first + step);
+                foreach (var group in groups) group.RunRows(first, last);
                 for (int k = 0; k < runners.Length; k++)
                 {
                     if (runners[k] is not { } runner) continue;
-                    runner.RunRows(outputs[k], first, last);
+                    if (!fused[k]) runner.RunRows(outputs[k], first, last);
                     digests?[k].AddRows(outputs[k], first, last);
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Groups the bank's direct runners that read the same rows with one-vector kernels (the tutorial's 4×4 at stride 5),
+    /// so each group loads every input window once for all its kernels; groups of one are left to their own runner.
+    /// </summary>
+    private static (List<Direct.DirectConvolution.FusedGroup> Groups, bool[] Fused) FusedGroups(
+        IRowBandRunner?[] runners, Array2D[] outputs)
+    {
+        var groups = new List<Direct.DirectConvolution.FusedGroup>();
+        var fused = new bool[runners.Length];
+        for (int k = 0; k < runners.Length; k++)
+        {
+            if (fused[k] || runners[k] is not Direct.DirectConvolution { Fusable: true } lead) continue;
+            var members = new List<int> { k };
+            for (int o = k + 1; o < runners.Length; o++)
+                if (!fused[o] && runners[o] is Direct.DirectConvolution other && lead.SharesRowsWith(other)) members.Add(o);
+            if (members.Count < 2) continue;
+            foreach (int m in members) fused[m] = true;
+            groups.Add(new Direct.DirectConvolution.FusedGroup(members.Select(m => (Direct.DirectConvolution)runners[m]!).ToArray(),
+                members.Select(m => outputs[m]).ToArray()));
+        }
+        return (groups, fused);
     }
 
     /// <summary>
