@@ -69,9 +69,7 @@ public sealed class ConvolutionBatchSubmitter(
     private async Task<ConvolutionJobRecord> PrepareAsync(ConvolutionRequest? request, int index, string? owner, CancellationToken cancellationToken)
     {
         if (request is null) throw RequestRejectedException.BadRequest($"'jobs[{index}]' is null: every job is the body of POST /convolutions.");
-        if (request.Image is null) throw RequestRejectedException.BadRequest("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
-        if (request.Kernel is null == request.Kernels is null)
-            throw RequestRejectedException.BadRequest("Give exactly one of 'kernel' (one kernel) and 'kernels' (a filter bank).");
+        ConvolutionSubmitter.EnsureInputsGiven(request); // the refusal POST /convolutions gives
         var (normalized, choice) = await submitter.PrepareAsync(request, owner, cancellationToken);
         var record = await submitter.NewPinnedRecordAsync(normalized, choice, benchmarkId: null, owner);
         return record;

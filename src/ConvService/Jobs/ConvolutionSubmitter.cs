@@ -29,16 +29,22 @@ public sealed class ConvolutionSubmitter(
     /// <param name="cancellationToken">Cancels the submission.</param>
     public async Task<ConvolutionJobRecord> SubmitAsync(ConvolutionRequest request, string? owner, CancellationToken cancellationToken)
     {
-        if (request.Image is null) throw RequestRefusedException.Invalid("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
-        if (request.Kernel is null == request.Kernels is null)
-            throw RequestRefusedException.Invalid(request.Kernel is null
-                ? "Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}, or a filter bank \"kernels\": [{...}, ...]."
-                : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
+        EnsureInputsGiven(request);
         // The queue limit first: a 429 must not leave the request's inline inputs in the store.
         await EnsureQueueRoomAsync(1, cancellationToken);
         var (normalized, choice) = await PrepareAsync(request, owner, cancellationToken);
         await EnsureQueueRoomAsync(1, cancellationToken);
         return await EnqueueAsync(normalized, choice, benchmarkId: null, owner, cancellationToken);
+    }
+
+    /// <summary>Refuses a request without an image, or without exactly one of a kernel and a filter bank.</summary>
+    public static void EnsureInputsGiven(ConvolutionRequest request)
+    {
+        if (request.Image is null) throw RequestRefusedException.Invalid("Missing 'image': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}.");
+        if (request.Kernel is null == request.Kernels is null)
+            throw RequestRefusedException.Invalid(request.Kernel is null
+                ? "Missing 'kernel': give {\"data\": [[...]]}, {\"arrayId\": \"...\"} or {\"generate\": {\"shape\": [rows, cols]}}, or a filter bank \"kernels\": [{...}, ...]."
+                : "Both 'kernel' and 'kernels' are given: send one kernel as 'kernel', or a filter bank as 'kernels' (a one-element bank is fine), not both.");
     }
 
     /// <summary>
