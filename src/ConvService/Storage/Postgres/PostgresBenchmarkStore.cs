@@ -50,30 +50,15 @@ public sealed class PostgresBenchmarkStore(PostgresDatabase database) : IBenchma
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<BenchmarkReport>> ListAsync(int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
-        await database.RunAsync<IReadOnlyList<BenchmarkReport>>(async (connection, ct) =>
-        {
-            await using var command = new NpgsqlCommand($"""
-                SELECT report::text FROM {S}.benchmarks
-                WHERE (@after::text IS NULL OR id < @after::text) AND (@owner::text IS NULL OR owner = @owner::text)
-                ORDER BY id DESC LIMIT @limit
-                """, connection);
-            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Text) { Value = (object?)after ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)owner ?? DBNull.Value });
-            command.Parameters.AddWithValue("limit", limit);
-            var page = new List<BenchmarkReport>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) page.Add(Deserialize(reader.GetString(0)));
-            return page;
-        }, safeToRetry: true, cancellationToken);
+        await database.ListRecordsAsync($"""
+            SELECT report::text FROM {S}.benchmarks
+            WHERE (@after::text IS NULL OR id < @after::text) AND (@owner::text IS NULL OR owner = @owner::text)
+            ORDER BY id DESC LIMIT @limit
+            """, after, owner, limit, Deserialize, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-        await database.RunAsync(async (connection, ct) =>
-        {
-            await using var command = new NpgsqlCommand($"DELETE FROM {S}.benchmarks WHERE id = @id", connection);
-            command.Parameters.AddWithValue("id", id);
-            return await command.ExecuteNonQueryAsync(ct) == 1;
-        }, safeToRetry: false, cancellationToken);
+        await database.DeleteRowAsync("benchmarks", id, cancellationToken);
 
     private static void AddColumns(NpgsqlCommand command, BenchmarkReport report)
     {

@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ConvService.Storage.Postgres;
 
@@ -206,6 +207,35 @@ public sealed class PostgresDatabase(NpgsqlDataSource dataSource, ILogger<Postgr
             throw new InvalidOperationException($"The connection to PostgreSQL was lost while committing an update of {what} {id}; it may or may not have been applied.", e);
         }
     }
+
+    /// <summary>
+    /// One page of jsonb records, newest first: runs <paramref name="selectSql"/> (its first column the record as text)
+    /// with the paging parameters <c>@after</c> and <c>@owner</c> (null: any) and <c>@limit</c>, and whatever
+    /// <paramref name="addParameters"/> adds. The job and benchmark stores list through here.
+    /// </summary>
+    internal async Task<IReadOnlyList<T>> ListRecordsAsync<T>(string selectSql, string? after, string? owner, int limit, Func<string, T> deserialize,
+        CancellationToken cancellationToken, Action<NpgsqlCommand>? addParameters = null) =>
+        await RunAsync<IReadOnlyList<T>>(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand(selectSql, connection);
+            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Text) { Value = (object?)after ?? DBNull.Value });
+            command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)owner ?? DBNull.Value });
+            command.Parameters.AddWithValue("limit", limit);
+            addParameters?.Invoke(command);
+            var page = new List<T>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) page.Add(deserialize(reader.GetString(0)));
+            return page;
+        }, safeToRetry: true, cancellationToken);
+
+    /// <summary>Deletes row <paramref name="id"/> of <paramref name="table"/> (one of our schema's); true when it was there.</summary>
+    internal Task<bool> DeleteRowAsync(string table, string id, CancellationToken cancellationToken) =>
+        RunAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand($"DELETE FROM {Schema}.{table} WHERE id = @id", connection);
+            command.Parameters.AddWithValue("id", id);
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        }, safeToRetry: false, cancellationToken);
 
     /// <summary>
     /// Drops idle pooled connections. After the database restarts every pooled connection is dead but looks open; each

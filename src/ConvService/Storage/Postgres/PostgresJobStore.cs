@@ -148,32 +148,17 @@ public sealed class PostgresJobStore(PostgresDatabase database, IOptions<ConvSer
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConvolutionJobRecord>> ListAsync(JobStatus? status, int limit, string? after, string? owner, CancellationToken cancellationToken = default) =>
-        await database.RunAsync<IReadOnlyList<ConvolutionJobRecord>>(async (connection, ct) =>
-        {
-            await using var command = new NpgsqlCommand($"""
-                SELECT record::text FROM {S}.jobs
-                WHERE benchmark_id IS NULL AND (@status::text IS NULL OR status = @status::text) AND (@after::text IS NULL OR id < @after::text)
-                AND (@owner::text IS NULL OR record->>'owner' = @owner::text)
-                ORDER BY id DESC LIMIT @limit
-                """, connection);
-            command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = status is { } s ? StatusWord(s) : DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Text) { Value = (object?)after ?? DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)owner ?? DBNull.Value });
-            command.Parameters.AddWithValue("limit", limit);
-            var page = new List<ConvolutionJobRecord>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) page.Add(Deserialize(reader.GetString(0)));
-            return page;
-        }, safeToRetry: true, cancellationToken);
+        await database.ListRecordsAsync($"""
+            SELECT record::text FROM {S}.jobs
+            WHERE benchmark_id IS NULL AND (@status::text IS NULL OR status = @status::text) AND (@after::text IS NULL OR id < @after::text)
+            AND (@owner::text IS NULL OR record->>'owner' = @owner::text)
+            ORDER BY id DESC LIMIT @limit
+            """, after, owner, limit, Deserialize, cancellationToken,
+            command => command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = status is { } s ? StatusWord(s) : DBNull.Value }));
 
     /// <inheritdoc />
     public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) =>
-        await database.RunAsync(async (connection, ct) =>
-        {
-            await using var command = new NpgsqlCommand($"DELETE FROM {S}.jobs WHERE id = @id", connection);
-            command.Parameters.AddWithValue("id", id);
-            return await command.ExecuteNonQueryAsync(ct) == 1;
-        }, safeToRetry: false, cancellationToken);
+        await database.DeleteRowAsync("jobs", id, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask<bool> IsResultReferencedAsync(string arrayId, string exceptJobId, CancellationToken cancellationToken = default) =>
