@@ -6,7 +6,7 @@
 #                                           Host=127.0.0.1;Port=...;Database=convservice;Username=convservice;Password=...
 #   scripts/postgres-dev.sh stop DIR        stop it (the data stays in DIR; rm -rf DIR to drop it)
 #
-# Environment: PG_DEV_PORT (default: a free port from 25432 up), PG_DEV_DURABLE=1 keeps fsync on
+# Environment: PG_DEV_PORT (default: a free port from 25432 up), PG_DEV_DURABLE=1 keeps fsync on; PG_DEV_OPTS adds server options (e.g. "-c shared_preload_libraries=pg_stat_statements")
 # (default off: it is a throwaway cluster and tests should not wait on the disk).
 # All chatter goes to stderr, so `conn=$(scripts/postgres-dev.sh | tail -n 1)` works (.ci/run relies on it).
 # It listens on 127.0.0.1 only. Installs Debian's postgresql with apt-get when run as root and it is missing.
@@ -92,7 +92,7 @@ fi
 fsync=off
 [ "${PG_DEV_DURABLE:-0}" = 1 ] && fsync=on
 # Several nodes, each with a connection pool, plus the tests' per-test databases: more than the default 100.
-opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=$fsync -c synchronous_commit=$fsync -c full_page_writes=$fsync"
+opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=$fsync -c synchronous_commit=$fsync -c full_page_writes=$fsync ${PG_DEV_OPTS:-}"
 if [ -n "$running_port" ]; then
   log "already running in $dir on port $port"
 else
